@@ -1,0 +1,192 @@
+"""Slimmable twins of SpeechBrain's X-vector embedding and classifier.
+
+``speechbrain.lobes.models.Xvector.Xvector`` and ``Classifier`` are what
+SpeechBrain's Google-speech-commands recipe trains. The classes here take the
+same arguments (plus ``widths``, ``shared_affine`` and ``divisor``) and, at
+width 1.0, have parameters of the same shapes, so that recipe gains width
+switching by changing the ``!new:`` lines of its YAML.
+
+Authors
+ * speechbrain-slimmable developers 2026
+"""
+
+import torch
+from speechbrain.nnet.activations import Softmax
+from speechbrain.nnet.containers import Sequential
+from speechbrain.nnet.pooling import StatisticsPooling
+
+from speechbrain_slimmable.nnet.CNN import SlimmableConv1d
+from speechbrain_slimmable.nnet.linear import SlimmableLinear
+from speechbrain_slimmable.nnet.normalization import SwitchableBatchNorm1d
+
+
+class SlimmableXvector(torch.nn.Module):
+    """Slimmable X-vector: TDNN blocks, statistics pooling, embedding.
+
+    Arguments
+    ---------
+    device : str
+        Kept for compatibility with SpeechBrain's ``Xvector``; unused.
+    activation : type
+        Activation class.
+    tdnn_blocks : int
+        Number of TDNN blocks.
+    tdnn_channels : list of int
+        Output channels of each block at width 1.0.
+    tdnn_kernel_sizes : list of int
+        Kernel size of each block.
+    tdnn_dilations : list of int
+        Dilation of each block.
+    lin_neurons : int
+        Embedding size at width 1.0.
+    in_channels : int
+        Input features (never slim).
+    widths : list of float
+        The widths served by the norms.
+    shared_affine : bool
+        Share the norms' affine transform across widths.
+    divisor : int
+        Active channels are a multiple of this.
+
+    Example
+    -------
+    >>> from speechbrain_slimmable import set_width
+    >>> xvector = SlimmableXvector(tdnn_channels=[64, 64, 64, 64, 128],
+    ...                            lin_neurons=32, widths=[1.0, 0.5])
+    >>> _ = set_width(xvector, 0.5)
+    >>> xvector(torch.rand(2, 101, 40)).shape
+    torch.Size([2, 1, 16])
+    """
+
+    def __init__(
+        self,
+        device="cpu",
+        activation=torch.nn.LeakyReLU,
+        tdnn_blocks=5,
+        tdnn_channels=(512, 512, 512, 512, 1500),
+        tdnn_kernel_sizes=(5, 3, 3, 1, 1),
+        tdnn_dilations=(1, 2, 3, 1, 1),
+        lin_neurons=512,
+        in_channels=40,
+        widths=(1.0, 0.75, 0.5, 0.25),
+        shared_affine=False,
+        divisor=1,
+    ):
+        super().__init__()
+        self.blocks = torch.nn.ModuleList()
+        for index in range(tdnn_blocks):
+            out_channels = tdnn_channels[index]
+            self.blocks.extend(
+                [
+                    SlimmableConv1d(
+                        in_channels=in_channels,
+                        out_channels=out_channels,
+                        kernel_size=tdnn_kernel_sizes[index],
+                        dilation=tdnn_dilations[index],
+                        fixed_in=index == 0,
+                        divisor=divisor,
+                    ),
+                    activation(),
+                    SwitchableBatchNorm1d(
+                        input_size=out_channels,
+                        widths=widths,
+                        shared_affine=shared_affine,
+                        divisor=divisor,
+                    ),
+                ]
+            )
+            in_channels = out_channels
+        self.blocks.append(StatisticsPooling())
+        # Mean and standard deviation slim alike: two blocks of channels.
+        self.blocks.append(
+            SlimmableLinear(
+                input_size=out_channels * 2,
+                n_neurons=lin_neurons,
+                in_splits=2,
+                divisor=divisor,
+            )
+        )
+
+    def forward(self, x, lens=None):
+        """Return embeddings ``(batch, 1, lin_neurons)`` for features."""
+        for layer in self.blocks:
+            if isinstance(layer, StatisticsPooling):
+                x = layer(x, lengths=lens)
+            else:
+                x = layer(x)
+        return x
+
+
+class SlimmableClassifier(Sequential):
+    """Slimmable twin of SpeechBrain's X-vector ``Classifier``.
+
+    Returns log-probabilities ``(batch, 1, out_neurons)`` like the original.
+
+    Arguments
+    ---------
+    input_shape : tuple
+        Shape of the embeddings at width 1.0.
+    activation : type
+        Activation class.
+    lin_blocks : int
+        Number of hidden linear blocks.
+    lin_neurons : int
+        Hidden size at width 1.0.
+    out_neurons : int
+        Number of classes (never slims).
+    widths : list of float
+        The widths served by the norms.
+    shared_affine : bool
+        Share the norms' affine transform across widths.
+    divisor : int
+        Active channels are a multiple of this.
+
+    Example
+    -------
+    >>> from speechbrain_slimmable import set_width
+    >>> classify = SlimmableClassifier(input_shape=(None, None, 32),
+    ...     lin_neurons=16, out_neurons=12, widths=[1.0, 0.5])
+    >>> _ = set_width(classify, 0.5)
+    >>> classify(torch.rand(2, 1, 16)).shape
+    torch.Size([2, 1, 12])
+    """
+
+    def __init__(
+        self,
+        input_shape,
+        activation=torch.nn.LeakyReLU,
+        lin_blocks=1,
+        lin_neurons=512,
+        out_neurons=1211,
+        widths=(1.0, 0.75, 0.5, 0.25),
+        shared_affine=False,
+        divisor=1,
+    ):
+        super().__init__(input_shape=input_shape)
+        norm = dict(widths=widths, shared_affine=shared_affine, divisor=divisor)
+        self.append(activation(), layer_name="act")
+        self.append(SwitchableBatchNorm1d, layer_name="norm", **norm)
+        if lin_blocks > 0:
+            self.append(Sequential, layer_name="DNN")
+        for index in range(lin_blocks):
+            name = f"block_{index}"
+            self.DNN.append(Sequential, layer_name=name)
+            self.DNN[name].append(
+                SlimmableLinear,
+                n_neurons=lin_neurons,
+                bias=True,
+                divisor=divisor,
+                layer_name="linear",
+            )
+            self.DNN[name].append(activation(), layer_name="act")
+            self.DNN[name].append(
+                SwitchableBatchNorm1d, layer_name="norm", **norm
+            )
+        self.append(
+            SlimmableLinear,
+            n_neurons=out_neurons,
+            fixed_out=True,
+            divisor=divisor,
+            layer_name="out",
+        )
+        self.append(Softmax(apply_log=True), layer_name="softmax")

@@ -114,7 +114,7 @@ def prepare_gsc(
     percentage_unknown=10.0,
     percentage_silence=10.0,
     split_fractions=DEFAULT_SPLIT_FRACTIONS,
-    seed=1234,
+    seed=0,
     sample_rate=16000,
     download=False,
     version="v0.02",
@@ -151,7 +151,10 @@ def prepare_gsc(
         Speaker fractions of train / valid / test (plain folder only; the
         official layout uses the official lists).
     seed : int
-        Seed of the unknown / silence draws and of the speaker split.
+        Data seed: salt of the speaker split and seed of the unknown /
+        silence draws. Keep it fixed (do not tie it to the training seed)
+        so that models trained with different seeds are compared on the
+        same data.
     sample_rate : int or None
         Expected sample rate; a file with another rate is an error. None
         skips the check.
@@ -653,7 +656,7 @@ def _main():
     parser.add_argument("save_folder")
     parser.add_argument("--task", default="12", choices=TASKS)
     parser.add_argument("--noise_folder", default=None)
-    parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--download", action="store_true")
     parser.add_argument("--version", default="v0.02", choices=GSC_VERSIONS)
     args = parser.parse_args()

@@ -1,0 +1,335 @@
+"""SandwichBrain: train one slimmable supernet for all its widths.
+
+Authors
+ * speechbrain-slimmable developers 2026
+"""
+
+import collections
+
+import speechbrain as sb
+import torch
+import torch.nn.functional as F
+from speechbrain.utils.metric_stats import MetricStats
+
+from speechbrain_slimmable.recalibration import recalibrate_bn
+from speechbrain_slimmable.width import check_width_list, set_width
+
+STRATEGIES = ("all", "sandwich")
+CRITERIA = ("mean_error", "narrowest_error", "widest_error")
+
+
+def soft_cross_entropy(logits, teacher_logits, temperature=1.0):
+    """Cross-entropy of ``logits`` against the softmax of a teacher.
+
+    Scaled by ``temperature ** 2`` so its gradients keep their size when the
+    temperature changes (Hinton et al., 2015).
+
+    Example
+    -------
+    >>> logits = torch.tensor([[2.0, 0.0]])
+    >>> float(soft_cross_entropy(logits, logits)) > 0
+    True
+    """
+    target = F.softmax(teacher_logits / temperature, dim=-1)
+    log_probs = F.log_softmax(logits / temperature, dim=-1)
+    return -(target * log_probs).sum(-1).mean() * temperature**2
+
+
+class SandwichBrain(sb.Brain):
+    """A ``speechbrain.Brain`` that trains every width of a supernet.
+
+    Each training batch computes augmentation and features once, then runs
+    several widths of ``modules.model``, accumulates their gradients and
+    takes one optimizer step. What the recipe provides:
+
+    * ``modules.compute_features`` (waveforms to ``(batch, time, feats)``)
+      and ``modules.model`` (features to logits ``(batch, n_classes)``);
+    * batches with ``sig`` (padded waveforms, relative lengths) and
+      ``command_encoded`` (class indices), as SpeechBrain's GSC recipe;
+    * optional ``hparams.wav_augment`` (a ``speechbrain.augment.Augmenter``
+      on waveforms) and ``hparams.fea_augment`` (one on features).
+
+    Hyperparameters (all from YAML):
+
+    widths : list of float
+        The widths to train and validate, e.g. ``[1.0, 0.75, 0.5, 0.25]``.
+    width_range : list of two floats, optional
+        With ``sandwich``: sample the middle widths uniformly from this range
+        instead of from ``widths`` (universal slimming; the model's norms need
+        ``shared_affine: True``). Before each validation, the BatchNorm
+        statistics of ``widths`` are re-estimated on recent training batches.
+    strategy : str
+        ``all`` (the paper: every width each batch) or ``sandwich`` (widest,
+        narrowest and ``num_sampled_widths - 2`` random ones each batch).
+    num_sampled_widths : int
+        Widths per batch with ``sandwich`` (at least 2).
+    distillation : bool
+        In-place distillation: the widest width learns from the labels, the
+        others from its detached soft output.
+    distillation_weight : float
+        Weight of the distillation term for the narrower widths; the labels
+        get ``1 - distillation_weight``.
+    distillation_temperature : float
+        Softmax temperature of the distillation term.
+    label_smoothing : float
+        Label smoothing of the cross-entropy on the labels.
+    ckpt_criterion : str
+        What the checkpointer minimises to keep the best supernet:
+        ``mean_error`` (default: the mean validation error over ``widths``,
+        so no width is sacrificed), ``narrowest_error`` or ``widest_error``.
+    recalibration_batches : int
+        Training batches used to re-estimate BatchNorm statistics.
+
+    Example
+    -------
+    >>> from speechbrain_slimmable.nnet.linear import SlimmableLinear
+    >>> model = SlimmableLinear(3, input_size=8, fixed_out=True)
+    >>> brain = SandwichBrain(
+    ...     modules={"model": model},
+    ...     opt_class=lambda p: torch.optim.SGD(p, lr=0.1),
+    ...     hparams={"widths": [1.0, 0.5], "strategy": "all"},
+    ... )
+    >>> brain.training_widths()
+    [1.0, 0.5]
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.widths = check_width_list(self.hparam("widths"))
+        self.strategy = self.hparam("strategy", "all")
+        if self.strategy not in STRATEGIES:
+            raise ValueError(
+                f"strategy must be one of {STRATEGIES}, got {self.strategy!r}"
+            )
+        self.num_sampled_widths = self.hparam("num_sampled_widths", 4)
+        if self.strategy == "sandwich" and self.num_sampled_widths < 2:
+            raise ValueError(
+                "num_sampled_widths must be at least 2 (widest and narrowest),"
+                f" got {self.num_sampled_widths}"
+            )
+        self.width_range = self.hparam("width_range")
+        if self.width_range is not None:
+            low, high = check_width_list(self.width_range)[::-1]
+            if self.strategy != "sandwich" or low == high:
+                raise ValueError(
+                    "width_range needs strategy: sandwich and two different "
+                    f"widths, got {self.width_range}"
+                )
+            self.width_range = (low, high)
+        self.criterion = self.hparam("ckpt_criterion", "mean_error")
+        if self.criterion not in CRITERIA:
+            raise ValueError(
+                f"ckpt_criterion must be one of {CRITERIA}, got "
+                f"{self.criterion!r}"
+            )
+        self.calibration_features = collections.deque(
+            maxlen=self.hparam("recalibration_batches", 8)
+        )
+
+    def hparam(self, name, default=None):
+        """Return ``hparams.name`` if the recipe set it, else ``default``."""
+        value = getattr(self.hparams, name, None)
+        return default if value is None else value
+
+    def training_widths(self):
+        """The widths of one training step, widest first."""
+        if self.strategy == "all":
+            return list(self.widths)
+        high = self.width_range[1] if self.width_range else self.widths[0]
+        low = self.width_range[0] if self.width_range else self.widths[-1]
+        count = self.num_sampled_widths - 2
+        if self.width_range:
+            draws = torch.rand(count) * (high - low) + low
+            middle = sorted(draws.tolist(), reverse=True)
+        else:
+            candidates = self.widths[1:-1]
+            picks = torch.randperm(len(candidates))[:count].sort().values
+            middle = [candidates[i] for i in picks.tolist()]
+        return [high, *middle, low]
+
+    def prepare_features(self, batch, stage):
+        """Augment (training only) and compute features once per batch.
+
+        Returns
+        -------
+        features : torch.Tensor
+            ``(batch, time, feats)``.
+        targets : torch.Tensor
+            Class indices ``(batch,)``, replicated as augmentation requires.
+        """
+        batch = batch.to(self.device)
+        wavs, lens = batch.sig
+        targets = batch.command_encoded
+        if isinstance(targets, sb.dataio.batch.PaddedData):
+            targets = targets.data
+        targets = targets.reshape(-1)
+        wav_augment = getattr(self.hparams, "wav_augment", None)
+        if stage == sb.Stage.TRAIN and wav_augment is not None:
+            wavs, lens = wav_augment(wavs, lens)
+            targets = wav_augment.replicate_labels(targets)
+        features = self.modules.compute_features(wavs)
+        fea_augment = getattr(self.hparams, "fea_augment", None)
+        if stage == sb.Stage.TRAIN and fea_augment is not None:
+            features, lens = fea_augment(features, lens)
+            targets = fea_augment.replicate_labels(targets)
+        return features, targets
+
+    def width_loss(self, logits, targets, teacher_logits=None):
+        """Loss of one width: labels, or labels and the widest's output."""
+        smoothing = self.hparam("label_smoothing", 0.0)
+        loss = F.cross_entropy(logits, targets, label_smoothing=smoothing)
+        if teacher_logits is None:
+            return loss
+        weight = self.hparam("distillation_weight", 1.0)
+        temperature = self.hparam("distillation_temperature", 1.0)
+        distill = soft_cross_entropy(logits, teacher_logits, temperature)
+        return (1 - weight) * loss + weight * distill
+
+    def fit_batch(self, batch):
+        """Run every width of the step; one optimizer step at the end.
+
+        Only the last backward pass of a stepping batch synchronises
+        gradients under DDP; AMP, gradient accumulation and gradient checks
+        work as in ``speechbrain.Brain.fit_batch``.
+        """
+        should_step = (self.step % self.grad_accumulation_factor) == 0
+        self.on_fit_batch_start(batch, should_step)
+        with torch.no_grad(), self.training_ctx:
+            features, targets = self.prepare_features(batch, sb.Stage.TRAIN)
+        self.calibration_features.append(features)
+        widths = self.training_widths()
+        distill = self.hparam("distillation", False)
+        teacher, losses = None, {}
+        for index, width in enumerate(widths):
+            last = index == len(widths) - 1
+            with self.no_sync(not (should_step and last)):
+                with self.training_ctx:
+                    set_width(self.modules.model, width)
+                    logits = self.modules.model(features)
+                    loss = self.width_loss(logits, targets, teacher)
+                scaled_loss = self.scaler.scale(
+                    loss / self.grad_accumulation_factor
+                )
+                self.check_loss_isfinite(scaled_loss)
+                scaled_loss.backward()
+            if distill and index == 0:
+                teacher = logits.detach()
+            losses[width] = loss.detach()
+        if should_step:
+            self.optimizers_step()
+        set_width(self.modules.model, self.widths[0])
+        self.on_fit_batch_end(batch, losses, loss, should_step)
+        return torch.stack(list(losses.values())).mean().cpu()
+
+    @torch.no_grad()
+    def evaluate_batch(self, batch, stage):
+        """Loss and accuracy of every width in ``widths`` on one batch."""
+        features, targets = self.prepare_features(batch, stage)
+        losses = []
+        for width in self.widths:
+            set_width(self.modules.model, width)
+            logits = self.modules.model(features)
+            loss = F.cross_entropy(logits, targets, reduction="none")
+            error = (logits.argmax(-1) != targets).float()
+            self.loss_stats[width].append(batch.id, loss)
+            self.error_stats[width].append(batch.id, error)
+            losses.append(loss.mean())
+        set_width(self.modules.model, self.widths[0])
+        return torch.stack(losses).mean().detach().cpu()
+
+    def on_stage_start(self, stage, epoch=None):
+        """Reset the per-width statistics; recalibrate in range mode."""
+        identity = lambda ids, values: values  # noqa: E731
+        self.loss_stats = {w: MetricStats(metric=identity) for w in self.widths}
+        self.error_stats = {w: MetricStats(metric=identity) for w in self.widths}
+        if stage != sb.Stage.TRAIN and self.width_range is not None:
+            self.recalibrate(self.widths, list(self.calibration_features))
+
+    def recalibrate(self, widths, feature_batches):
+        """Re-estimate BatchNorm statistics of ``widths`` on features.
+
+        Arguments
+        ---------
+        widths : list of float
+            Widths to calibrate; with ``shared_affine`` norms they may lie
+            outside the width list.
+        feature_batches : list of torch.Tensor
+            Training features ``(batch, time, feats)``.
+        """
+        if not feature_batches:
+            return
+        for width in widths:
+            recalibrate_bn(self.modules.model, width, feature_batches)
+        set_width(self.modules.model, self.widths[0])
+
+    def feature_batches(self, dataset, loader_kwargs=None):
+        """Features of the first ``recalibration_batches`` batches of a set.
+
+        Used after training to calibrate widths outside the list.
+        """
+        loader = self.make_dataloader(
+            dataset, sb.Stage.TEST, **(loader_kwargs or {})
+        )
+        batches = []
+        with torch.no_grad():
+            for batch in loader:
+                batches.append(self.prepare_features(batch, sb.Stage.TEST)[0])
+                if len(batches) == self.calibration_features.maxlen:
+                    break
+        return batches
+
+    def stage_stats(self):
+        """Per-width loss and accuracy plus the checkpoint criteria."""
+        stats = {}
+        errors = []
+        for width in self.widths:
+            loss = self.loss_stats[width].summarize("average")
+            error = self.error_stats[width].summarize("average")
+            stats[f"loss@{width:g}"] = round(loss, 4)
+            stats[f"acc@{width:g}"] = round(100 * (1 - error), 2)
+            errors.append(error)
+        stats["mean_error"] = sum(errors) / len(errors)
+        stats["widest_error"] = errors[0]
+        stats["narrowest_error"] = errors[-1]
+        return stats
+
+    def on_stage_end(self, stage, stage_loss, epoch=None):
+        """Log every width; keep the best supernet by ``ckpt_criterion``."""
+        if stage == sb.Stage.TRAIN:
+            self.train_stats = {"loss": stage_loss}
+            return
+        stats = {"loss": stage_loss, **self.stage_stats()}
+        self.last_stage_stats = stats
+        logger = getattr(self.hparams, "train_logger", None)
+        if stage == sb.Stage.VALID:
+            lr_annealing = getattr(self.hparams, "lr_annealing", None)
+            meta = {"epoch": epoch}
+            if lr_annealing is not None:
+                old_lr, new_lr = lr_annealing(stats[self.criterion])
+                sb.nnet.schedulers.update_learning_rate(self.optimizer, new_lr)
+                meta["lr"] = old_lr
+            if logger is not None:
+                logger.log_stats(
+                    stats_meta=meta,
+                    train_stats=getattr(self, "train_stats", None),
+                    valid_stats=stats,
+                )
+            if self.checkpointer is not None:
+                self.checkpointer.save_and_keep_only(
+                    meta={self.criterion: stats[self.criterion]},
+                    min_keys=[self.criterion],
+                )
+        elif logger is not None:
+            logger.log_stats(
+                stats_meta={"Epoch loaded": self.hparams.epoch_counter.current}
+                if hasattr(self.hparams, "epoch_counter")
+                else {},
+                test_stats=stats,
+            )
+
+    def width_accuracies(self):
+        """Accuracy (%) per width of the last validation or test stage."""
+        return {
+            width: self.last_stage_stats[f"acc@{width:g}"]
+            for width in self.widths
+        }

@@ -5,6 +5,7 @@ Authors
 """
 
 import collections
+import math
 
 import speechbrain as sb
 import torch
@@ -33,6 +34,11 @@ def soft_cross_entropy(logits, teacher_logits, temperature=1.0):
     target = F.softmax(teacher_logits / temperature, dim=-1)
     log_probs = F.log_softmax(logits / temperature, dim=-1)
     return -(target * log_probs).sum(-1).mean() * temperature**2
+
+
+def _identity(values):
+    """Per-example values already computed (for ``MetricStats``)."""
+    return values
 
 
 class SandwichBrain(sb.Brain):
@@ -239,9 +245,10 @@ class SandwichBrain(sb.Brain):
 
     def on_stage_start(self, stage, epoch=None):
         """Reset the per-width statistics; recalibrate in range mode."""
-        identity = lambda ids, values: values  # noqa: E731
-        self.loss_stats = {w: MetricStats(metric=identity) for w in self.widths}
-        self.error_stats = {w: MetricStats(metric=identity) for w in self.widths}
+        self.loss_stats = {w: MetricStats(metric=_identity) for w in self.widths}
+        self.error_stats = {
+            w: MetricStats(metric=_identity) for w in self.widths
+        }
         if stage != sb.Stage.TRAIN and self.width_range is not None:
             self.recalibrate(self.widths, list(self.calibration_features))
 
@@ -262,21 +269,47 @@ class SandwichBrain(sb.Brain):
             recalibrate_bn(self.modules.model, width, feature_batches)
         set_width(self.modules.model, self.widths[0])
 
-    def feature_batches(self, dataset, loader_kwargs=None):
-        """Features of the first ``recalibration_batches`` batches of a set.
+    def collect_calibration_features(self, dataset, loader_kwargs=None):
+        """Keep clean features of the first batches of ``dataset``.
 
-        Used after training to calibrate widths outside the list.
+        Call it before ``evaluate`` when ``extra_widths`` are set: they are
+        recalibrated on these features (``recalibration_batches`` of them).
         """
         loader = self.make_dataloader(
             dataset, sb.Stage.TEST, **(loader_kwargs or {})
         )
-        batches = []
+        self.calibration_features.clear()
         with torch.no_grad():
             for batch in loader:
-                batches.append(self.prepare_features(batch, sb.Stage.TEST)[0])
-                if len(batches) == self.calibration_features.maxlen:
+                features, _ = self.prepare_features(batch, sb.Stage.TEST)
+                self.calibration_features.append(features)
+                if len(self.calibration_features) == (
+                    self.calibration_features.maxlen
+                ):
                     break
-        return batches
+
+    def on_evaluate_start(self, max_key=None, min_key=None):
+        """Load the best supernet, then calibrate ``extra_widths``.
+
+        Widths outside the list (``extra_widths``, with ``shared_affine``
+        norms) get BatchNorm statistics re-estimated on the features kept by
+        :meth:`collect_calibration_features` and are evaluated too.
+        """
+        super().on_evaluate_start(max_key=max_key, min_key=min_key)
+        extra = [
+            width
+            for width in self.hparam("extra_widths", [])
+            if not any(math.isclose(width, w) for w in self.widths)
+        ]
+        if not extra:
+            return
+        if not self.calibration_features:
+            raise ValueError(
+                f"extra_widths {extra} need BatchNorm recalibration: call "
+                "collect_calibration_features(train_set) before evaluate"
+            )
+        self.recalibrate(extra, list(self.calibration_features))
+        self.widths = check_width_list(self.widths + extra)
 
     def stage_stats(self):
         """Per-width loss and accuracy plus the checkpoint criteria."""

@@ -365,6 +365,46 @@ def download_gsc(data_folder, version="v0.02", url=None, keep_archive=False):
     return data_folder
 
 
+def prepare_noise_csv(noise_folder, save_folder, sample_rate=16000):
+    """Writes the training part of the background noise for ``AddNoise``.
+
+    SpeechBrain's ``AddNoise`` mixes whole files listed in a CSV
+    (``ID, duration, wav``). To keep the noise of the valid and test
+    ``_silence_`` crops out of training, the first 80 % of each recording
+    (the part training silence is cropped from) is written to
+    ``<save_folder>/noise/`` and listed in ``<save_folder>/noise.csv``.
+
+    Arguments
+    ---------
+    noise_folder : str or os.PathLike
+        The background-noise recordings (e.g. ``_background_noise_``).
+    save_folder : str or os.PathLike
+        Where ``noise.csv`` and the cropped recordings are written.
+    sample_rate : int
+        Expected sample rate of the recordings.
+
+    Returns
+    -------
+    str
+        The path of ``noise.csv``.
+    """
+    csv_path = os.path.join(save_folder, "noise.csv")
+    if os.path.isfile(csv_path):
+        return csv_path
+    crop_folder = os.path.join(save_folder, "noise")
+    os.makedirs(crop_folder, exist_ok=True)
+    rows = []
+    for path, frames, rate in _noise_files(noise_folder, sample_rate):
+        stop = int(frames * DEFAULT_SPLIT_FRACTIONS[0])
+        audio, _ = sf.read(path, start=0, stop=stop, dtype="int16")
+        stem = os.path.splitext(os.path.basename(path))[0]
+        crop = os.path.join(crop_folder, f"{stem}.wav")
+        sf.write(crop, audio, rate, subtype="PCM_16")
+        rows.append({"ID": stem, "duration": stop / rate, "wav": crop})
+    _write_csv(csv_path, rows, columns=("ID", "duration", "wav"))
+    return csv_path
+
+
 def _default_url(version):
     """The official tarball URL of a dataset version."""
     return GSC_URL.format(version=version)
@@ -637,11 +677,11 @@ def _folder_rows(data_folder, task, split_fractions, seed, sample_rate):
     }
 
 
-def _write_csv(path, rows):
+def _write_csv(path, rows, columns=CSV_COLUMNS):
     """Writes manifest rows to ``path`` (via a temporary file)."""
     tmp_path = f"{path}.tmp"
     with open(tmp_path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
+        writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
     os.replace(tmp_path, path)

@@ -93,8 +93,9 @@ class SwitchableNorm(Slimmable, torch.nn.Module):
         -------
         >>> norm = SwitchableNorm(8, [1.0], shared_affine=True)
         >>> norm.add_width(0.3)
+        >>> norm.add_width(0.6)
         >>> norm.widths
-        [1.0, 0.3]
+        [1.0, 0.6, 0.3]
         """
         check_width(width)
         if any(math.isclose(width, w) for w in self.widths):
@@ -115,8 +116,11 @@ class SwitchableNorm(Slimmable, torch.nn.Module):
             momentum=self.momentum,
             affine=not self.shared_affine,
         )
-        self.norms.append(norm.to(self._device()))
-        self.widths.append(float(width))
+        # Keep widths (and their norms) from wide to narrow, as a norm built
+        # with the longer list would have them, so state dicts match.
+        index = sum(w > width for w in self.widths)
+        self.norms.insert(index, norm.to(self._device()))
+        self.widths.insert(index, float(width))
 
     def _device(self):
         """The device of the existing statistics (CPU when there are none)."""

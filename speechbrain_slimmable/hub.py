@@ -1,0 +1,98 @@
+"""The model folder (hub layout) that the pretrained interface loads.
+
+A folder holds ``hyperparams.yaml`` (features, model and widths, with every
+reference resolved, so it does not depend on the training YAML or on any
+hub id), ``model.ckpt`` (the supernet's state dict), ``label_encoder.ckpt``
+and, when written by the recipe, ``README.md`` and ``results.json``.
+
+Authors
+ * speechbrain-slimmable developers 2026
+"""
+
+import io
+import os
+
+import torch
+from hyperpyyaml import resolve_references
+from ruamel.yaml import YAML
+
+INFERENCE_KEYS = ("sample_rate", "clip_samples", "widths", "n_mels")
+MODULE_KEYS = ("compute_features", "model")
+LOADING_YAML = """
+label_encoder: !new:speechbrain.dataio.encoder.CategoricalEncoder
+
+modules:
+    compute_features: !ref <compute_features>
+    model: !ref <model>
+
+# No paths: files are read from the folder (or hub id) given as source.
+pretrainer: !new:speechbrain.utils.parameter_transfer.Pretrainer
+    loadables:
+        model: !ref <model>
+        label_encoder: !ref <label_encoder>
+"""
+
+
+def inference_hyperparams(hparams_file, overrides=None):
+    """Return the inference ``hyperparams.yaml`` text for a training YAML.
+
+    Keeps ``sample_rate``, ``clip_samples``, ``widths``, ``n_mels``,
+    ``compute_features`` and ``model`` with their references resolved, and
+    adds the label encoder, ``modules`` and a ``pretrainer`` without paths.
+
+    Arguments
+    ---------
+    hparams_file : str
+        The training YAML.
+    overrides : dict, optional
+        Overrides used for training (e.g. ``n_classes`` or the final
+        ``widths``).
+
+    Returns
+    -------
+    str
+    """
+    with open(hparams_file, encoding="utf-8") as stream:
+        resolved = resolve_references(stream, overrides or {})
+    yaml = YAML()
+    tree = yaml.load(resolved.getvalue())
+    missing = [key for key in MODULE_KEYS if key not in tree]
+    if missing:
+        raise ValueError(f"{hparams_file} does not define {missing}")
+    keep = {k: tree[k] for k in INFERENCE_KEYS + MODULE_KEYS if k in tree}
+    out = io.StringIO()
+    out.write("# Inference hyperparameters written by speechbrain-slimmable.\n")
+    yaml.dump(keep, out)
+    return out.getvalue() + LOADING_YAML
+
+
+def write_model_folder(
+    folder, hparams_file, overrides, model, label_encoder, readme=None
+):
+    """Write a self-contained model folder for the pretrained interface.
+
+    Arguments
+    ---------
+    folder : str
+        Where to write (created if needed).
+    hparams_file : str
+        The training YAML.
+    overrides : dict
+        Overrides used for training; ``widths`` must list every width the
+        model serves (trained and recalibrated).
+    model : torch.nn.Module
+        The trained supernet.
+    label_encoder : speechbrain.dataio.encoder.CategoricalEncoder
+        The fitted label encoder.
+    readme : str, optional
+        A model card written as ``README.md``.
+    """
+    os.makedirs(folder, exist_ok=True)
+    text = inference_hyperparams(hparams_file, overrides)
+    with open(os.path.join(folder, "hyperparams.yaml"), "w") as f:
+        f.write(text)
+    torch.save(model.state_dict(), os.path.join(folder, "model.ckpt"))
+    label_encoder.save(os.path.join(folder, "label_encoder.ckpt"))
+    if readme is not None:
+        with open(os.path.join(folder, "README.md"), "w") as f:
+            f.write(readme)

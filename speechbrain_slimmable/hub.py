@@ -11,6 +11,7 @@ Authors
 
 import io
 import os
+import re
 
 import torch
 from hyperpyyaml import resolve_references
@@ -54,8 +55,11 @@ def inference_hyperparams(hparams_file, overrides=None):
     """
     with open(hparams_file, encoding="utf-8") as stream:
         resolved = resolve_references(stream, overrides or {})
+    # Comments and blank lines of the training YAML would land in odd
+    # places: drop them.
+    text = re.sub(r"(?m)^\s*(#.*)?\n", "", resolved.getvalue())
     yaml = YAML()
-    tree = yaml.load(resolved.getvalue())
+    tree = yaml.load(text)
     missing = [key for key in MODULE_KEYS if key not in tree]
     if missing:
         raise ValueError(f"{hparams_file} does not define {missing}")

@@ -366,20 +366,22 @@ def download_gsc(data_folder, version="v0.02", url=None, keep_archive=False):
 
 
 def prepare_noise_csv(noise_folder, save_folder, sample_rate=16000):
-    """Writes the training part of the background noise for ``AddNoise``.
+    """Cuts the training part of the background noise for ``AddNoise``.
 
-    SpeechBrain's ``AddNoise`` mixes whole files listed in a CSV
-    (``ID, duration, wav``). To keep the noise of the valid and test
-    ``_silence_`` crops out of training, the first 80 % of each recording
-    (the part training silence is cropped from) is written to
-    ``<save_folder>/noise/`` and listed in ``<save_folder>/noise.csv``.
+    SpeechBrain's ``AddNoise`` reads whole files listed in a CSV (``ID,
+    duration, wav, wav_format, wav_opts``) for every batch, so the long
+    recordings are cut into two-second files (reading a minute of audio per
+    example would dominate training time; pieces longer than the one-second
+    clips let ``AddNoise`` pick a random offset). Only the first 80 % of each
+    recording, the part training ``_silence_`` is cropped from, is used, so
+    the noise of valid and test silence never reaches training.
 
     Arguments
     ---------
     noise_folder : str or os.PathLike
         The background-noise recordings (e.g. ``_background_noise_``).
     save_folder : str or os.PathLike
-        Where ``noise.csv`` and the cropped recordings are written.
+        Where ``noise.csv`` and the two-second files (``noise/``) go.
     sample_rate : int
         Expected sample rate of the recordings.
 
@@ -392,16 +394,27 @@ def prepare_noise_csv(noise_folder, save_folder, sample_rate=16000):
     if os.path.isfile(csv_path):
         return csv_path
     crop_folder = os.path.join(save_folder, "noise")
+    piece = 2  # seconds
     os.makedirs(crop_folder, exist_ok=True)
     rows = []
     for path, frames, rate in _noise_files(noise_folder, sample_rate):
-        stop = int(frames * DEFAULT_SPLIT_FRACTIONS[0])
-        audio, _ = sf.read(path, start=0, stop=stop, dtype="int16")
+        train_part = int(frames * DEFAULT_SPLIT_FRACTIONS[0])
+        audio, _ = sf.read(path, start=0, stop=train_part, dtype="int16")
         stem = os.path.splitext(os.path.basename(path))[0]
-        crop = os.path.join(crop_folder, f"{stem}.wav")
-        sf.write(crop, audio, rate, subtype="PCM_16")
-        rows.append({"ID": stem, "duration": stop / rate, "wav": crop})
-    _write_csv(csv_path, rows, columns=("ID", "duration", "wav"))
+        for index in range(train_part // (piece * rate)):
+            crop = os.path.join(crop_folder, f"{stem}_{index:03d}.wav")
+            chunk = audio[index * piece * rate : (index + 1) * piece * rate]
+            sf.write(crop, chunk, rate, subtype="PCM_16")
+            rows.append(
+                {
+                    "ID": f"{stem}_{index:03d}",
+                    "duration": float(piece),
+                    "wav": crop,
+                    "wav_format": "wav",
+                    "wav_opts": "",
+                }
+            )
+    _write_csv(csv_path, rows, columns=tuple(rows[0]))
     return csv_path
 
 

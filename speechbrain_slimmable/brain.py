@@ -10,6 +10,7 @@ import math
 import speechbrain as sb
 import torch
 import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel as DDP
 from speechbrain.utils.metric_stats import MetricStats
 
 from speechbrain_slimmable.recalibration import recalibrate_bn
@@ -131,6 +132,26 @@ class SandwichBrain(sb.Brain):
         self.calibration_features = collections.deque(
             maxlen=self.hparam("recalibration_batches", 8)
         )
+
+    def _wrap_distributed(self):
+        """Wrap for DDP; on CPU without SpeechBrain's SyncBatchNorm.
+
+        SpeechBrain converts every BatchNorm to ``SyncBatchNorm``, which DDP
+        refuses on CPU. On CPU (gloo) each process keeps its own BatchNorm
+        statistics instead, as plain DDP does; parameters stay in sync.
+        """
+        if not (
+            self.distributed_launch
+            and torch.device(self.device).type == "cpu"
+        ):
+            return super()._wrap_distributed()
+        for name, module in self.modules.items():
+            if any(p.requires_grad for p in module.parameters()):
+                self.modules[name] = DDP(
+                    module,
+                    device_ids=None,
+                    find_unused_parameters=self.find_unused_parameters,
+                )
 
     def hparam(self, name, default=None):
         """Return ``hparams.name`` if the recipe set it, else ``default``."""

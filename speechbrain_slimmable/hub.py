@@ -26,7 +26,6 @@ modules:
     compute_features: !ref <compute_features>
     model: !ref <model>
 
-# No paths: files are read from the folder (or hub id) given as source.
 pretrainer: !new:speechbrain.utils.parameter_transfer.Pretrainer
     loadables:
         model: !ref <model>
@@ -39,7 +38,9 @@ def inference_hyperparams(hparams_file, overrides=None):
 
     Keeps ``sample_rate``, ``clip_samples``, ``widths``, ``n_mels``,
     ``compute_features`` and ``model`` with their references resolved, and
-    adds the label encoder, ``modules`` and a ``pretrainer`` without paths.
+    adds the label encoder, ``modules`` and a ``pretrainer`` without
+    paths, so its files are read from the folder (or hub id) given as
+    ``source``.
 
     Arguments
     ---------

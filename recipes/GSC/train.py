@@ -135,6 +135,7 @@ def width_table(rows):
 def main(argv):
     """Prepare, train, recalibrate, test and write the model folder."""
     hparams_file, run_opts, overrides = sb.parse_arguments(argv)
+    sb.utils.distributed.ddp_init_group(run_opts)
     with open(hparams_file, encoding="utf-8") as fin:
         hparams = load_hyperpyyaml(fin, overrides)
     sb.create_experiment_directory(

@@ -15,6 +15,7 @@ from speechbrain_slimmable.lobes.models.TCResNet import SlimmableTCResNet
 from speechbrain_slimmable.lobes.models.Xvector import (
     SlimmableClassifier,
     SlimmableXvector,
+    XvectorKWS,
 )
 from speechbrain_slimmable.width import Slimmable
 
@@ -22,7 +23,7 @@ WIDTHS = [1.0, 0.75, 0.5, 0.25]
 
 
 def small_xvector(n_classes, widths=WIDTHS):
-    return torch.nn.Sequential(
+    return XvectorKWS(
         SlimmableXvector(
             tdnn_channels=[64, 64, 64, 64, 128], lin_neurons=32, widths=widths
         ),
@@ -32,7 +33,6 @@ def small_xvector(n_classes, widths=WIDTHS):
             out_neurons=n_classes,
             widths=widths,
         ),
-        torch.nn.Flatten(),
     )
 
 

@@ -190,3 +190,34 @@ class SlimmableClassifier(Sequential):
             layer_name="out",
         )
         self.append(Softmax(apply_log=True), layer_name="softmax")
+
+
+class XvectorKWS(torch.nn.Module):
+    """Features ``(batch, time, n_mels)`` to log-probabilities
+    ``(batch, n_classes)`` through an X-vector and its classifier.
+
+    Arguments
+    ---------
+    embedding_model : torch.nn.Module
+        A (slimmable) X-vector, output ``(batch, 1, emb_dim)``.
+    classifier : torch.nn.Module
+        A (slimmable) classifier, output ``(batch, 1, n_classes)``.
+
+    Example
+    -------
+    >>> kws = XvectorKWS(
+    ...     SlimmableXvector(tdnn_channels=[8, 8, 8, 8, 16], lin_neurons=8),
+    ...     SlimmableClassifier((None, None, 8), lin_neurons=8, out_neurons=3),
+    ... )
+    >>> kws(torch.rand(2, 101, 40)).shape
+    torch.Size([2, 3])
+    """
+
+    def __init__(self, embedding_model, classifier):
+        super().__init__()
+        self.embedding_model = embedding_model
+        self.classifier = classifier
+
+    def forward(self, features):
+        """Classify ``features``; the time axis of one clip is squeezed."""
+        return self.classifier(self.embedding_model(features)).squeeze(1)

@@ -1,0 +1,245 @@
+"""SandwichBrain and the GSC recipe: learning, distillation, resume, DDP."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import REPO, load_recipe_module, train_quickstart
+from hyperpyyaml import load_hyperpyyaml
+
+from speechbrain_slimmable.brain import SandwichBrain, soft_cross_entropy
+from speechbrain_slimmable import set_width
+from speechbrain_slimmable.nnet.linear import SlimmableLinear
+from speechbrain_slimmable.synthetic import make_synthetic_kws
+
+WIDTHS = [1.0, 0.75, 0.5, 0.25]
+QUICKSTART = str(REPO / "hparams" / "quickstart.yaml")
+
+
+@pytest.fixture(scope="module")
+def train_data(tmp_path_factory):
+    return make_synthetic_kws(
+        tmp_path_factory.mktemp("train_data"), speakers=10, clips_per_speaker=4
+    )
+
+
+def build_brain(output, data, **overrides):
+    """The recipe's brain and datasets, as train.main builds them."""
+    train = load_recipe_module("train")
+    overrides = {
+        "output_folder": str(output),
+        "data_folder": str(data),
+        "synthetic": False,
+        **overrides,
+    }
+    with open(QUICKSTART, encoding="utf-8") as fin:
+        hparams = load_hyperpyyaml(fin, overrides)
+    datasets = train.dataio_prep(hparams, train.prepare_data(hparams))
+    brain = SandwichBrain(
+        modules=hparams["modules"],
+        opt_class=hparams["opt_class"],
+        hparams=hparams,
+        run_opts={"device": "cpu"},
+        checkpointer=hparams["checkpointer"],
+    )
+    return brain, datasets, hparams
+
+
+@pytest.mark.parametrize("strategy", ["all", "sandwich"])
+def test_every_width_learns(tmp_path, train_data, strategy):
+    brain, datasets, hparams = build_brain(
+        tmp_path, train_data, strategy=strategy, number_of_epochs=5
+    )
+    loader = hparams["valid_dataloader_opts"]
+
+    def evaluate(split):
+        brain.evaluate(datasets[split], test_loader_kwargs=dict(loader))
+        return dict(brain.last_stage_stats)
+
+    before = evaluate("train")
+    brain.fit(
+        hparams["epoch_counter"],
+        datasets["train"],
+        datasets["valid"],
+        train_loader_kwargs=hparams["train_dataloader_opts"],
+        valid_loader_kwargs=dict(loader),
+    )
+    after, valid = evaluate("train"), evaluate("valid")
+    chance = 100 / hparams["n_classes"]
+    for width in WIDTHS:
+        assert after[f"loss@{width:g}"] < before[f"loss@{width:g}"], width
+        assert valid[f"acc@{width:g}"] > 1.5 * chance, (width, valid)
+
+
+def tiny_brain(**hparams):
+    model = torch.nn.Sequential(
+        SlimmableLinear(16, input_size=8, fixed_in=True),
+        SlimmableLinear(3, input_size=16, fixed_out=True),
+    )
+    return SandwichBrain(
+        modules={"model": model},
+        opt_class=lambda p: torch.optim.SGD(p, lr=0.1),
+        hparams={"widths": WIDTHS, **hparams},
+    )
+
+
+def test_distillation_changes_the_narrow_widths_loss():
+    torch.manual_seed(0)
+    brain = tiny_brain(
+        strategy="all", distillation=True, distillation_weight=0.7
+    )
+    logits, teacher = torch.randn(5, 3), torch.randn(5, 3)
+    targets = torch.randint(0, 3, (5,))
+    hard = torch.nn.functional.cross_entropy(logits, targets)
+    soft = soft_cross_entropy(logits, teacher)
+    # The widest width (no teacher) learns from labels only.
+    torch.testing.assert_close(brain.width_loss(logits, targets), hard)
+    torch.testing.assert_close(
+        brain.width_loss(logits, targets, teacher), 0.3 * hard + 0.7 * soft
+    )
+
+
+def test_fit_batch_distils_from_the_widest_and_steps_once(monkeypatch):
+    torch.manual_seed(0)
+    brain = tiny_brain(strategy="all", distillation=True)
+    calls = []
+    original = brain.width_loss
+
+    def recording(logits, targets, teacher=None):
+        calls.append((logits.shape[-1], teacher))
+        return original(logits, targets, teacher)
+
+    steps = []
+    monkeypatch.setattr(brain, "width_loss", recording)
+    monkeypatch.setattr(brain, "optimizers_step", lambda: steps.append(1))
+    features = torch.randn(4, 8)
+    monkeypatch.setattr(
+        brain,
+        "prepare_features",
+        lambda batch, stage: (features, torch.tensor([0, 1, 2, 0])),
+    )
+    brain.step = 1
+    brain.fit_batch(None)
+    assert steps == [1]
+    assert calls[0][1] is None
+    set_width(brain.modules.model, 1.0)
+    widest = brain.modules.model(features).detach()
+    for _, teacher in calls[1:]:
+        torch.testing.assert_close(teacher, widest)
+
+
+def test_sandwich_samples_widest_narrowest_and_middle():
+    torch.manual_seed(0)
+    brain = tiny_brain(strategy="sandwich", num_sampled_widths=3)
+    for _ in range(20):
+        widths = brain.training_widths()
+        assert widths[0] == 1.0 and widths[-1] == 0.25 and len(widths) == 3
+        assert widths[1] in (0.75, 0.5)
+    ranged = tiny_brain(
+        strategy="sandwich", num_sampled_widths=4, width_range=[0.2, 1.0]
+    )
+    widths = ranged.training_widths()
+    assert widths[0] == 1.0 and widths[-1] == 0.2
+    assert all(0.2 <= w <= 1.0 for w in widths)
+
+
+@pytest.mark.parametrize(
+    "hparams, message",
+    [
+        ({"widths": [1.0, 0.5, 0.5]}, "duplicates"),
+        ({"widths": [1.0, 1.5]}, "outside the accepted range"),
+        ({"widths": [0.0, 0.5]}, "outside the accepted range"),
+        ({"widths": [1.0], "strategy": "greedy"}, "strategy must be one of"),
+        ({"widths": [1.0], "ckpt_criterion": "x"}, "ckpt_criterion"),
+    ],
+)
+def test_bad_training_options_fail_clearly(hparams, message):
+    with pytest.raises(ValueError, match=message):
+        SandwichBrain(
+            modules={"model": SlimmableLinear(3, input_size=8)},
+            hparams=hparams,
+        )
+
+
+def final_parameters(output):
+    """Parameters of the saved model folder."""
+    return torch.load(Path(output) / "pretrained" / "model.ckpt")
+
+
+def test_resume_continues_where_it_stopped(tmp_path, train_data, monkeypatch):
+    extra = ["--number_of_epochs=3", "--ckpt_interval_steps=4"]
+    reference = train_quickstart(tmp_path / "reference", train_data, *extra)
+
+    calls = []
+    fit_batch = SandwichBrain.fit_batch
+
+    def interrupted(self, batch):
+        calls.append((self.hparams.epoch_counter.current, self.step))
+        if len(calls) == 18:  # in epoch 2, after an intra-epoch checkpoint
+            raise KeyboardInterrupt
+        return fit_batch(self, batch)
+
+    monkeypatch.setattr(SandwichBrain, "fit_batch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train_quickstart(tmp_path / "resumed", train_data, *extra)
+    stopped_at = calls[-1]
+    calls.clear()
+    monkeypatch.setattr(SandwichBrain, "fit_batch", fit_batch)
+    resumed_calls = []
+
+    def recorded(self, batch):
+        resumed_calls.append((self.hparams.epoch_counter.current, self.step))
+        return fit_batch(self, batch)
+
+    monkeypatch.setattr(SandwichBrain, "fit_batch", recorded)
+    resumed = train_quickstart(tmp_path / "resumed", train_data, *extra)
+
+    # It restarts from the last intra-epoch checkpoint of the same epoch.
+    epoch, step = resumed_calls[0]
+    assert epoch == stopped_at[0] and 1 < step <= stopped_at[1]
+    assert (step - 1) % 4 == 0
+    assert resumed == reference
+    a = final_parameters(tmp_path / "reference")
+    b = final_parameters(tmp_path / "resumed")
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_ddp_two_processes_end_with_identical_weights(tmp_path, train_data):
+    output = tmp_path / "ddp"
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=2",
+        "--master_port=29517",
+        str(Path(__file__).parent / "ddp_worker.py"),
+        QUICKSTART,
+        f"--output_folder={output}",
+        f"--data_folder={train_data}",
+        "--synthetic=False",
+        "--number_of_epochs=1",
+        "--distributed_backend=gloo",
+        "--find_unused_parameters",
+    ]
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    rank0 = torch.load(output / "rank0.pt")
+    rank1 = torch.load(output / "rank1.pt")
+    initial = load_hyperpyyaml(
+        open(QUICKSTART), {"data_folder": "x", "output_folder": str(output)}
+    )["model"]
+    moved = 0
+    for name, value in rank0.items():
+        assert torch.equal(value, rank1[name]), name
+        moved += not torch.equal(value, dict(initial.named_parameters())[name])
+    assert moved > len(rank0) // 2  # training really changed the weights
+
+
+def test_missing_data_folder_fails_clearly(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        train_quickstart(tmp_path / "out", tmp_path / "nowhere")

@@ -10,8 +10,8 @@ import math
 import speechbrain as sb
 import torch
 import torch.nn.functional as F
-from torch.nn.parallel import DistributedDataParallel as DDP
 from speechbrain.utils.metric_stats import MetricStats
+from torch.nn.parallel import DistributedDataParallel as DDP
 
 from speechbrain_slimmable.recalibration import recalibrate_bn
 from speechbrain_slimmable.width import check_width_list, set_width
@@ -141,8 +141,7 @@ class SandwichBrain(sb.Brain):
         statistics instead, as plain DDP does; parameters stay in sync.
         """
         if not (
-            self.distributed_launch
-            and torch.device(self.device).type == "cpu"
+            self.distributed_launch and torch.device(self.device).type == "cpu"
         ):
             return super()._wrap_distributed()
         for name, module in self.modules.items():
@@ -266,7 +265,9 @@ class SandwichBrain(sb.Brain):
 
     def on_stage_start(self, stage, epoch=None):
         """Reset the per-width statistics; recalibrate in range mode."""
-        self.loss_stats = {w: MetricStats(metric=_identity) for w in self.widths}
+        self.loss_stats = {
+            w: MetricStats(metric=_identity) for w in self.widths
+        }
         self.error_stats = {
             w: MetricStats(metric=_identity) for w in self.widths
         }

@@ -573,7 +573,7 @@ def _official_rows(
     if percentage_silence > 0:
         noise_files = _noise_files(noise_folder, sample_rate)
     rows = {}
-    for index, split in enumerate(SPLIT_NAMES):
+    for split in SPLIT_NAMES:
         rng = random.Random(f"{seed}:{split}")
         keywords = [(p, w) for p, w in by_split[split] if w in KEYWORDS_12]
         others = [(p, w) for p, w in by_split[split] if w not in KEYWORDS_12]

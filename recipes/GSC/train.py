@@ -22,6 +22,7 @@ Authors
 import json
 import os
 import sys
+import time
 
 import speechbrain as sb
 import torch
@@ -152,6 +153,7 @@ def main(argv):
         run_opts=run_opts,
         checkpointer=hparams["checkpointer"],
     )
+    start = time.perf_counter()
     brain.fit(
         brain.hparams.epoch_counter,
         datasets["train"],
@@ -159,6 +161,10 @@ def main(argv):
         train_loader_kwargs=hparams["train_dataloader_opts"],
         valid_loader_kwargs=hparams["valid_dataloader_opts"],
     )
+    training = {
+        "seconds": round(time.perf_counter() - start, 1),
+        "optimizer_steps": brain.optimizer_step,
+    }
 
     # Widths outside the list get their own BatchNorm statistics (US-Nets'
     # recalibration) on clean training features once the best supernet is
@@ -175,7 +181,9 @@ def main(argv):
     accuracies = brain.width_accuracies()
 
     model = hparams["model"]
-    example = hparams["compute_features"](torch.zeros(1, hparams["clip_samples"]))
+    example = hparams["compute_features"](
+        torch.zeros(1, hparams["clip_samples"])
+    )
     rows = profile_widths(model, brain.widths, example)
     for row in rows:
         row["accuracy"] = accuracies[row["width"]]
@@ -193,7 +201,11 @@ def main(argv):
             readme=model_card(hparams_file, argv, table),
         )
         with open(os.path.join(folder, "results.json"), "w") as f:
-            json.dump({"widths": rows, "command": argv}, f, indent=2)
+            json.dump(
+                {"widths": rows, "training": training, "command": argv},
+                f,
+                indent=2,
+            )
         print(f"Model folder written to {folder}")
     return rows
 

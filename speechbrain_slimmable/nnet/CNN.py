@@ -59,7 +59,9 @@ class SlicedConvMixin(SlicedChannels):
         self.check_input(x, 1)
         padding = self.padding
         if self.padding_mode != "zeros":
-            x = F.pad(x, self._reversed_padding_repeated_twice, self.padding_mode)
+            x = F.pad(
+                x, self._reversed_padding_repeated_twice, self.padding_mode
+            )
             padding = 0
         weight, bias = self.active_weights()
         return conv(

@@ -75,9 +75,9 @@ class SlimmableMultiheadSelfAttention(torch.nn.Module):
     def split_heads(self, x):
         """``(batch, time, nhead * i)`` -> ``(batch, nhead, time, i)``."""
         batch, time, channels = x.shape
-        return x.view(batch, time, self.nhead, channels // self.nhead).transpose(
-            1, 2
-        )
+        return x.view(
+            batch, time, self.nhead, channels // self.nhead
+        ).transpose(1, 2)
 
     def forward(self, x):
         """Attend over ``x`` of shape ``(batch, time, d_model)``."""

@@ -339,7 +339,9 @@ class SlicedLayerNorm(Slimmable, torch.nn.Module):
     torch.Size([2, 5, 4])
     """
 
-    def __init__(self, num_features, widths=None, divisor=1, splits=1, eps=1e-5):
+    def __init__(
+        self, num_features, widths=None, divisor=1, splits=1, eps=1e-5
+    ):
         super().__init__()
         self.num_features = num_features
         self.divisor, self.splits, self.eps = divisor, splits, eps

@@ -9,8 +9,8 @@ import torch
 from conftest import REPO, load_recipe_module, train_quickstart
 from hyperpyyaml import load_hyperpyyaml
 
-from speechbrain_slimmable.brain import SandwichBrain, soft_cross_entropy
 from speechbrain_slimmable import set_width
+from speechbrain_slimmable.brain import SandwichBrain, soft_cross_entropy
 from speechbrain_slimmable.nnet.linear import SlimmableLinear
 from speechbrain_slimmable.synthetic import make_synthetic_kws
 

@@ -98,7 +98,10 @@ def test_wrong_input_channels_fail_clearly():
 
 @pytest.mark.parametrize(
     "norm_class, shape",
-    [(SwitchableBatchNorm1d, (4, 7, -1)), (SwitchableBatchNorm2d, (4, 5, 3, -1))],
+    [
+        (SwitchableBatchNorm1d, (4, 7, -1)),
+        (SwitchableBatchNorm2d, (4, 5, 3, -1)),
+    ],
 )
 def test_switchable_batchnorm_keeps_statistics_per_width(norm_class, shape):
     norm = norm_class(input_size=16, widths=WIDTHS)

@@ -117,7 +117,9 @@ def test_gradients_reach_every_parameter_of_the_width(model, width):
     model(torch.randn(2, 101, 40)).logsumexp(-1).sum().backward()
     subnet = extract_subnet(model, width)
     with_grad = sum(
-        int((p.grad != 0).sum()) for p in model.parameters() if p.grad is not None
+        int((p.grad != 0).sum())
+        for p in model.parameters()
+        if p.grad is not None
     )
     # Almost every active weight receives a gradient (a few may be zero).
     assert with_grad >= 0.9 * count_parameters(subnet)

@@ -48,11 +48,15 @@ class TransformerBlock(torch.nn.Module):
 
     def __init__(self, d_model, nhead, d_ffn, widths, dropout=0.0, divisor=1):
         super().__init__()
-        self.norm1 = SwitchableLayerNorm(d_model, widths=widths, divisor=divisor)
+        self.norm1 = SwitchableLayerNorm(
+            d_model, widths=widths, divisor=divisor
+        )
         self.attention = SlimmableMultiheadSelfAttention(
             d_model, nhead, dropout=dropout, divisor=divisor
         )
-        self.norm2 = SwitchableLayerNorm(d_model, widths=widths, divisor=divisor)
+        self.norm2 = SwitchableLayerNorm(
+            d_model, widths=widths, divisor=divisor
+        )
         self.ffn = SlimmableFeedForward(
             d_ffn, input_size=d_model, dropout=dropout, divisor=divisor
         )

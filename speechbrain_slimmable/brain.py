@@ -159,7 +159,9 @@ class SandwichBrain(sb.Brain):
 
     def training_widths(self):
         """The widths of one training step, widest first."""
-        if self.strategy == "all":
+        if self.strategy == "all" or (
+            len(self.widths) == 1 and self.width_range is None
+        ):
             return list(self.widths)
         high = self.width_range[1] if self.width_range else self.widths[0]
         low = self.width_range[0] if self.width_range else self.widths[-1]

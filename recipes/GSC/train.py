@@ -84,7 +84,14 @@ def prepare_data(hparams):
     """Prepare manifests (and the noise CSV); returns the manifest paths."""
     data_folder = hparams["data_folder"]
     if hparams.get("synthetic"):
-        run_on_main(make_synthetic_kws, kwargs={"folder": data_folder})
+        run_on_main(
+            make_synthetic_kws,
+            kwargs={
+                "folder": data_folder,
+                "speakers": hparams["synthetic_speakers"],
+                "clips_per_speaker": hparams["synthetic_clips_per_speaker"],
+            },
+        )
     kwargs = {
         "data_folder": data_folder,
         "save_folder": hparams["data_save_folder"],

@@ -255,11 +255,13 @@ def publish(family, run, args):
         f"{r['accuracy']:.2f} |"
         for r in rows
     )
+    architecture = "TC-ResNet" if family == "cnn" else "KWT"
+    widths = ", ".join(f"{r['width']:g}" for r in rows)
     (target / "README.md").write_text(
         f"""# gsc12-{family}: slimmable keyword-spotting supernet
 
-A {"TC-ResNet" if family == "cnn" else "KWT"} supernet trained once for
-widths {", ".join(f"{r["width"]:g}" for r in rows)} with the sandwich rule
+A {architecture} supernet trained once for
+widths {widths} with the sandwich rule
 and in-place distillation (speechbrain-slimmable).
 
 - **Data**: `gsc12_dev`, 2,945 real Speech Commands v0.02 clips (12 classes:

@@ -16,15 +16,16 @@ TC-ResNet and KWT:
    onnxruntime, as ratios to width 1.0;
 4. the supernet's overhead at width 1.0 against its extracted subnet.
 
-Usage (about an hour on 2 CPU cores)::
+Usage (about 40 minutes on 2 CPU cores)::
 
     python benchmarks/run.py --data_folder ../shared/data/gsc12_dev \\
         --noise_folder ../shared/data/background_noise
 
 Runs already finished (their ``results.json`` exists) are reused, so an
 interrupted benchmark continues. Writes ``benchmarks/results.md``,
-``benchmarks/accuracy_vs_params.png``, ``benchmarks/results.json`` and the
-model folders ``pretrained/gsc12-cnn`` and ``pretrained/gsc12-kwt``.
+``benchmarks/accuracy_vs_params.png``, ``benchmarks/results.json``, the
+tables of README.md's results section and the model folders
+``pretrained/gsc12-cnn`` and ``pretrained/gsc12-kwt``.
 
 Authors
  * speechbrain-slimmable developers 2026
@@ -455,7 +456,17 @@ def main():
         )
     )
     plot(runs, here / "accuracy_vs_params.png")
+    update_readme(REPO / "README.md", (here / "results.md").read_text())
     print((here / "results.md").read_text())
+
+
+def update_readme(path, results):
+    """Replace the README's text between the results markers."""
+    start, end = "<!-- results:start -->", "<!-- results:end -->"
+    text = path.read_text()
+    head, rest = text.split(start)
+    _, tail = rest.split(end)
+    path.write_text(f"{head}{start}\n{results}{end}{tail}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,38 @@
+"""The committed supernets still classify real speech at every width."""
+
+import random
+from pathlib import Path
+
+import pytest
+
+from speechbrain_slimmable.dataio import list_labelled_wavs, split_by_speaker
+from speechbrain_slimmable.inference import SlimmableKWSClassifier
+
+PRETRAINED = Path(__file__).resolve().parents[2] / "pretrained"
+# Far above chance (8.3 % for 12 classes) and below what each width reached
+# on the full test split (see the folders' README.md).
+FLOOR = 55.0
+
+
+@pytest.fixture(scope="module")
+def test_clips(real_data):
+    """48 clips of speakers the models never heard (the recipe's test part:
+    the same speaker split, data seed 0)."""
+    clips = split_by_speaker(list_labelled_wavs(real_data / "gsc12_dev"))
+    return random.Random(0).sample(clips["test"], 48)
+
+
+@pytest.mark.parametrize("name", ["gsc12-cnn", "gsc12-kwt"])
+def test_committed_model_accuracy_per_width(name, test_clips):
+    folder = PRETRAINED / name
+    if not (folder / "model.ckpt").is_file():
+        pytest.skip(f"{folder} has no trained model")
+    classifier = SlimmableKWSClassifier.from_hparams(source=str(folder))
+    assert classifier.widths == [1.0, 0.75, 0.5, 0.25]
+    for width in classifier.widths:
+        correct = 0
+        for path, label in test_clips:
+            _, _, _, predicted = classifier.classify_file(path, width=width)
+            correct += predicted[0] == label
+        accuracy = 100 * correct / len(test_clips)
+        assert accuracy > FLOOR, (name, width, accuracy)

@@ -38,6 +38,16 @@ BATCH_SIZE = 64
 def main(argv=None):
     """Run the command line; returns the exit status.
 
+    Arguments
+    ---------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0, or 1 after a user mistake (one line on stderr).
+
     Example
     -------
     >>> main(["info", "--source", "/no/such/model"])
@@ -293,7 +303,9 @@ def count_correct(classifier, items, widths, sessions):
                 inputs = wavs
                 if len(session.get_inputs()[0].shape) == 3:
                     with torch.no_grad():
-                        inputs = classifier.mods.compute_features(wavs)
+                        inputs = classifier.mods.compute_features(
+                            wavs.to(classifier.device)
+                        )
                 index = torch.from_numpy(run_onnx(session, inputs).argmax(-1))
                 correct[path] += int((index == targets).sum())
             bar.update(len(batch))

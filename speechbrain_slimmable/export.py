@@ -134,13 +134,18 @@ def export_onnx(
     (4, 7, 3)
     """
     onnx, _ = _require_onnx()
-    subnet = extract_subnet(model, width).eval()
+    subnet = extract_subnet(model, width).cpu().eval()
     net, name = subnet, "features"
     if compute_features is not None:
-        net, name = with_features(compute_features, subnet).eval(), "waveform"
+        net = with_features(compute_features, subnet).cpu().eval()
+        name = "waveform"
+    example_input = example_input.cpu()
     if atol is None:
         atol = 1e-4 if compute_features is None else 1e-3
     path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot write {path}: no folder {folder}")
     # A batch of two avoids torch.export specialising the batch axis to 1.
     traced_input = torch.cat([example_input, example_input])
     dynamic = {0: torch.export.Dim("batch"), 1: torch.export.Dim.AUTO}
@@ -160,6 +165,7 @@ def export_onnx(
                 verbose=False,
             )
             expected = net(example_input).numpy()
+        onnx.save(_tidy(onnx.load(float_path)), float_path)
         onnx.checker.check_model(float_path)
         output = run_onnx(onnx_session(float_path), example_input)
         max_abs_diff = float(abs(output - expected).max())
@@ -241,13 +247,34 @@ def run_onnx(session, inputs):
     return session.run(None, {name: inputs.detach().cpu().numpy()})[0]
 
 
+def _tidy(model):
+    """Drop the exporter's metadata, keep each node's module in its name.
+
+    The metadata (stack traces naming local files, module classes) makes
+    up most of a small model's file; the module path of each node is kept
+    as a prefix of its name, e.g. ``model.stem.0.conv/node_Conv_3``.
+    """
+    for node in model.graph.node:
+        for entry in node.metadata_props:
+            if entry.key == NAME_SCOPES:
+                scopes = ast.literal_eval(entry.value)  # ['', module, ...]
+                if len(scopes) > 2 and scopes[0] == "":
+                    node.name = f"{scopes[-2]}/{node.name}"
+    for item in (
+        *model.graph.node,
+        *model.graph.input,
+        *model.graph.output,
+        *model.graph.value_info,
+        *model.graph.initializer,
+    ):
+        del item.metadata_props[:]
+    return model
+
+
 def _in_front_end(node):
-    """Whether the exporter placed ``node`` in the feature front end."""
-    for entry in node.metadata_props:
-        if entry.key == NAME_SCOPES:
-            scopes = ast.literal_eval(entry.value)
-            return len(scopes) > 1 and scopes[1] == FEATURES_MODULE
-    return False
+    """Whether ``node`` belongs to the feature front end (by its name)."""
+    module = node.name.split("/")[0]
+    return module.split(".")[0] == FEATURES_MODULE and "/" in node.name
 
 
 def _require_onnx():

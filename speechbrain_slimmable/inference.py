@@ -76,14 +76,17 @@ class SlimmableKWSClassifier(Pretrained):
     0.5
     """
 
-    MODULES_NEEDED = ("compute_features", "model")
-    HPARAMS_NEEDED = ("sample_rate", "clip_samples", "widths", "label_encoder")
+    MODULES_NEEDED = ["compute_features", "model"]
+    HPARAMS_NEEDED = ["sample_rate", "clip_samples", "widths", "label_encoder"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._profile = None
         encoder = self.hparams.label_encoder
-        silence = torch.zeros(1, self.hparams.clip_samples)
-        outputs = self._logits(silence, None).shape[-1]
+        silence = torch.zeros(1, self.hparams.clip_samples, device=self.device)
+        with torch.no_grad():  # on a copy: no statistics of the model move
+            features = self.mods.compute_features(silence)
+            outputs = self.subnet(self.widths[-1])(features).shape[-1]
         if outputs != len(encoder):
             raise ValueError(
                 f"the label encoder has {len(encoder)} labels but the model "
@@ -182,6 +185,13 @@ class SlimmableKWSClassifier(Pretrained):
     def classify_file(self, path, width=None):
         """Classify one audio file (any rate, mono or several channels).
 
+        Arguments
+        ---------
+        path : str or os.PathLike
+            A local audio file (see :meth:`load_audio`).
+        width : float, optional
+            The width to run (the widest by default).
+
         Returns
         -------
         The outputs of :meth:`classify_batch` for a batch of one.
@@ -277,16 +287,30 @@ class SlimmableKWSClassifier(Pretrained):
         list of dict
             ``{"width", "params", "macs"}``, widest first.
         """
-        clip = torch.zeros(1, self.hparams.clip_samples, device=self.device)
-        with torch.no_grad():
-            features = self.mods.compute_features(clip)
-        return profile_widths(self.mods.model, self.widths, features)
+        if self._profile is None:  # counted once: weights do not change it
+            clip = torch.zeros(1, self.hparams.clip_samples, device=self.device)
+            with torch.no_grad():
+                features = self.mods.compute_features(clip)
+            model = self.mods.model
+            self._profile = profile_widths(model, self.widths, features)
+        return [dict(row) for row in self._profile]
 
     def latency_ms(self, width, repeats=5):
         """Median time in ms to classify one clip at ``width`` here.
 
         Measured on this machine and device, waveform to logits (features
         included), after one warm-up run.
+
+        Arguments
+        ---------
+        width : float
+            One of :attr:`widths`.
+        repeats : int
+            Timed runs.
+
+        Returns
+        -------
+        float
         """
         net = self.subnet(width, include_features=True)
         clip = torch.zeros(1, self.hparams.clip_samples, device=self.device)
@@ -295,6 +319,8 @@ class SlimmableKWSClassifier(Pretrained):
             for _ in range(repeats + 1):
                 start = time.perf_counter()
                 net(clip)
+                if clip.is_cuda:
+                    torch.cuda.synchronize(clip.device)
                 times.append((time.perf_counter() - start) * 1000)
         return statistics.median(times[1:])
 
@@ -323,20 +349,26 @@ class SlimmableKWSClassifier(Pretrained):
         """
         if max_params is None and max_macs is None and max_latency_ms is None:
             raise ValueError("give max_params, max_macs or max_latency_ms")
-        for row in self.profile():
+        rows = self.profile()
+        for row in rows:
             fits = (max_params is None or row["params"] <= max_params) and (
                 max_macs is None or row["macs"] <= max_macs
             )
             if fits and max_latency_ms is not None:
-                fits = self.latency_ms(row["width"]) <= max_latency_ms
+                row["latency_ms"] = self.latency_ms(row["width"])
+                fits = row["latency_ms"] <= max_latency_ms
             if fits:
                 return row["width"]
+        narrowest = rows[-1]
         smallest = (
-            f"the narrowest width {row['width']} has {row['params']:,} "
-            f"parameters and {row['macs']:,} MACs"
+            f"the narrowest width {narrowest['width']} has "
+            f"{narrowest['params']:,} parameters and {narrowest['macs']:,} MACs"
         )
         if max_latency_ms is not None:
-            smallest += f" and takes {self.latency_ms(row['width']):.2f} ms"
+            latency = narrowest.get("latency_ms")
+            if latency is None:
+                latency = self.latency_ms(narrowest["width"])
+            smallest += f" and takes {latency:.2f} ms"
         budget = {"max_params": max_params, "max_macs": max_macs}
         budget["max_latency_ms"] = max_latency_ms
         given = ", ".join(
@@ -422,7 +454,7 @@ def load_state_dict_strict(module, path):
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise FileNotFoundError(f"checkpoint {path} does not exist") from None
-    except Exception as error:  # noqa: BLE001 (a bad file raises many kinds)
+    except Exception as error:  # a bad file raises many kinds
         raise ValueError(
             f"cannot read checkpoint {path} (corrupt, truncated or not a "
             f"weights-only state dict): {_summary(error)}"

@@ -13,8 +13,10 @@ import pytest
 import soundfile
 import torch
 import torchaudio
+from huggingface_hub import constants
 from speechbrain.dataio.encoder import CategoricalEncoder
 from speechbrain.utils import fetching
+from speechbrain.utils.fetching import FetchConfig
 
 from speechbrain_slimmable import count_parameters
 from speechbrain_slimmable.audio import fit_to_window
@@ -78,6 +80,20 @@ def test_loads_local_folder_without_the_hub(
         for r in results["widths"]
     ]
     assert in_place.profile() == expected
+
+
+def test_cached_hub_id_loads_offline(model_folder, tmp_path, monkeypatch):
+    # A Hugging Face cache holding owner/name at one revision.
+    repo = tmp_path / "hub" / "models--someone--kws"
+    shutil.copytree(model_folder, repo / "snapshots" / ("0" * 40))
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0" * 40)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    classifier = SlimmableKWSClassifier.from_hparams(
+        source="someone/kws",
+        fetch_config=FetchConfig(huggingface_cache_dir=str(tmp_path / "hub")),
+    )
+    assert classifier.widths == [1.0, 0.75, 0.5, 0.25]
 
 
 def test_savedir_of_another_model_is_not_reused(
@@ -161,8 +177,10 @@ def test_impossible_budget_names_the_smallest_values(classifier):
         classifier.select_width(max_params=narrowest["params"] - 1)
     with pytest.raises(ValueError, match=f"{narrowest['macs']:,} MACs"):
         classifier.select_width(max_macs=10)
-    with pytest.raises(ValueError, match=r"takes [0-9.]+ ms"):
-        classifier.select_width(max_latency_ms=1e-6)
+    with pytest.raises(ValueError, match=r"MACs and takes [0-9.]+ ms"):
+        classifier.select_width(
+            max_params=narrowest["params"], max_latency_ms=1e-6
+        )
     with pytest.raises(ValueError, match="give max_params"):
         classifier.select_width()
 

@@ -152,6 +152,22 @@ class SandwichBrain(sb.Brain):
                     find_unused_parameters=self.find_unused_parameters,
                 )
 
+    def make_dataloader(
+        self, dataset, stage, ckpt_prefix="dataloader-", **loader_kwargs
+    ):
+        """SpeechBrain's loader, drawing its seeds from its own generator.
+
+        A torch ``DataLoader`` draws a seed from the global generator each
+        time it starts an epoch. A resumed run starts one more epoch than
+        the uninterrupted run did at the same point, which would shift every
+        later random draw (dropout, augmentation, sampled widths). A
+        generator of the loader's own keeps the global stream as it was.
+        """
+        loader_kwargs.setdefault("generator", torch.Generator())
+        return super().make_dataloader(
+            dataset, stage, ckpt_prefix=ckpt_prefix, **loader_kwargs
+        )
+
     def hparam(self, name, default=None):
         """Return ``hparams.name`` if the recipe set it, else ``default``."""
         value = getattr(self.hparams, name, None)

@@ -107,8 +107,6 @@ def step_seconds(hparams_file, widths, strategy, args, steps=12):
     import train as recipe
     from hyperpyyaml import load_hyperpyyaml
 
-    from speechbrain_slimmable.brain import SandwichBrain
-
     with tempfile.TemporaryDirectory() as tmp:
         overrides = {
             "data_folder": args.data_folder,
@@ -122,12 +120,8 @@ def step_seconds(hparams_file, widths, strategy, args, steps=12):
         }
         with open(REPO / hparams_file) as fin:
             hparams = load_hyperpyyaml(fin, overrides)
-        datasets = recipe.dataio_prep(hparams, recipe.prepare_data(hparams))
-        brain = SandwichBrain(
-            modules=hparams["modules"],
-            opt_class=hparams["opt_class"],
-            hparams=hparams,
-            run_opts={"device": "cpu"},
+        brain, datasets = recipe.build_brain(
+            hparams, {"device": "cpu"}, checkpointer=False
         )
         brain.on_fit_start()
         brain.modules.train()

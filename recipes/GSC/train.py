@@ -126,6 +126,26 @@ def prepare_data(hparams):
     }
 
 
+def build_brain(hparams, run_opts, checkpointer=True):
+    """Prepare the data and build the recipe's SandwichBrain.
+
+    Returns
+    -------
+    brain : SandwichBrain
+    datasets : dict
+        ``train``, ``valid`` and ``test`` datasets.
+    """
+    datasets = dataio_prep(hparams, prepare_data(hparams))
+    brain = SandwichBrain(
+        modules=hparams["modules"],
+        opt_class=hparams["opt_class"],
+        hparams=hparams,
+        run_opts=run_opts,
+        checkpointer=hparams["checkpointer"] if checkpointer else None,
+    )
+    return brain, datasets
+
+
 def width_table(rows):
     """Markdown table of width, parameters, MACs and test accuracy."""
     lines = [
@@ -151,15 +171,7 @@ def main(argv):
         hyperparams_to_save=hparams_file,
         overrides=overrides,
     )
-    datasets = dataio_prep(hparams, prepare_data(hparams))
-
-    brain = SandwichBrain(
-        modules=hparams["modules"],
-        opt_class=hparams["opt_class"],
-        hparams=hparams,
-        run_opts=run_opts,
-        checkpointer=hparams["checkpointer"],
-    )
+    brain, datasets = build_brain(hparams, run_opts)
     start = time.perf_counter()
     brain.fit(
         brain.hparams.epoch_counter,

@@ -13,8 +13,6 @@ from hyperpyyaml import load_hyperpyyaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from conftest import load_recipe_module  # noqa: E402
 
-from speechbrain_slimmable.brain import SandwichBrain  # noqa: E402
-
 
 def main(argv):
     train = load_recipe_module("train")
@@ -22,14 +20,7 @@ def main(argv):
     sb.utils.distributed.ddp_init_group(run_opts)
     with open(hparams_file, encoding="utf-8") as fin:
         hparams = load_hyperpyyaml(fin, overrides)
-    datasets = train.dataio_prep(hparams, train.prepare_data(hparams))
-    brain = SandwichBrain(
-        modules=hparams["modules"],
-        opt_class=hparams["opt_class"],
-        hparams=hparams,
-        run_opts=run_opts,
-        checkpointer=None,
-    )
+    brain, datasets = train.build_brain(hparams, run_opts, checkpointer=False)
     brain.fit(
         hparams["epoch_counter"],
         datasets["train"],

@@ -36,14 +36,7 @@ def build_brain(output, data, **overrides):
     }
     with open(QUICKSTART, encoding="utf-8") as fin:
         hparams = load_hyperpyyaml(fin, overrides)
-    datasets = train.dataio_prep(hparams, train.prepare_data(hparams))
-    brain = SandwichBrain(
-        modules=hparams["modules"],
-        opt_class=hparams["opt_class"],
-        hparams=hparams,
-        run_opts={"device": "cpu"},
-        checkpointer=hparams["checkpointer"],
-    )
+    brain, datasets = train.build_brain(hparams, {"device": "cpu"})
     return brain, datasets, hparams
 
 

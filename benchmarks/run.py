@@ -59,8 +59,7 @@ SCRATCH = "scratch"
 def train(family, method, width, args):
     """Run the recipe once (reused if done); returns its results.json."""
     name = method if width is None else f"{SCRATCH}-{width:g}"
-    slug = name.replace(" ", "_").replace("(", "").replace(")", "")
-    output = Path(args.output) / family / slug / str(args.seed)
+    output = Path(args.output) / family / slug(name) / str(args.seed)
     results = output / "pretrained" / "results.json"
     if not results.is_file():
         extra = METHODS.get(method, [])
@@ -231,12 +230,27 @@ def speed(folder, args):
     return rows, overhead
 
 
-def publish(family, run, args):
-    """Copy the sandwich supernet to pretrained/ with a model card."""
+def slug(name):
+    """Folder name of a run."""
+    return name.replace(" ", "_").replace("(", "").replace(")", "")
+
+
+def publish(family, methods, args):
+    """Copy the supernet with the best mean test accuracy to pretrained/.
+
+    Returns the folder and the method chosen.
+    """
+    method = max(
+        METHODS,
+        key=lambda m: statistics.mean(
+            r["accuracy"] for r in methods[m]["widths"]
+        ),
+    )
+    run = methods[method]
     source = (
         Path(args.output)
         / family
-        / "sandwich+KD"
+        / slug(method)
         / str(args.seed)
         / "pretrained"
     )
@@ -256,8 +270,8 @@ def publish(family, run, args):
         f"""# gsc12-{family}: slimmable keyword-spotting supernet
 
 A {architecture} supernet trained once for
-widths {widths} with the sandwich rule
-and in-place distillation (speechbrain-slimmable).
+widths {widths} with speechbrain-slimmable, strategy `{method}` (the
+method with the best mean test accuracy in the benchmark).
 
 - **Data**: `gsc12_dev`, 2,945 real Speech Commands v0.02 clips (12 classes:
   yes no up down left right on off stop go, `_unknown_`, `_silence_`), split
@@ -269,7 +283,7 @@ and in-place distillation (speechbrain-slimmable).
   --noise_folder ../shared/data/background_noise` (which runs
   `python recipes/GSC/train.py {FAMILIES[family]}
   --data_folder=... --noise_folder=... --number_of_epochs={args.epochs}
-  --strategy=sandwich --distillation=True`).
+  {" ".join(METHODS[method])}`).
 
 | width | parameters | MACs | test accuracy (%) |
 | --- | --- | --- | --- |
@@ -286,7 +300,7 @@ Speech Commands is by Pete Warden (Google), licensed CC BY 4.0: Warden, P.
 arXiv:1804.03209, 2018.
 """
     )
-    return target
+    return target, method
 
 
 def plot(runs, path):
@@ -434,7 +448,8 @@ def main():
     cost = cost_scaling(args)
     speeds = {}
     for family in args.families:
-        folder = publish(family, runs[family]["sandwich+KD"], args)
+        folder, method = publish(family, runs[family], args)
+        print(f"[benchmark] pretrained/{folder.name}: {method}", flush=True)
         speeds[family] = speed(folder, args)
     here = Path(__file__).parent
     (here / "results.md").write_text(report(runs, cost, speeds, args))

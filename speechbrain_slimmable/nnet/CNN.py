@@ -20,8 +20,18 @@ from speechbrain_slimmable.nnet.channels import SlicedChannels, take_channels
 class SlicedConvMixin(SlicedChannels):
     """Slicing shared by :class:`SlicedConv1d` and :class:`SlicedConv2d`."""
 
-    def init_sliced(self, fixed_in, fixed_out, divisor):
-        """Record how channels slim; depthwise convs slim their groups."""
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        fixed_in=False,
+        fixed_out=False,
+        divisor=1,
+        **kwargs,
+    ):
+        super().__init__(in_channels, out_channels, kernel_size, **kwargs)
+        # Depthwise convolutions slim their groups with their channels.
         self.depthwise = (
             self.groups == self.in_channels == self.out_channels
             and self.groups > 1
@@ -124,19 +134,6 @@ class SlicedConv1d(SlicedConvMixin, torch.nn.Conv1d):
 
     static_class = torch.nn.Conv1d
 
-    def __init__(
-        self,
-        in_channels,
-        out_channels,
-        kernel_size,
-        fixed_in=False,
-        fixed_out=False,
-        divisor=1,
-        **kwargs,
-    ):
-        super().__init__(in_channels, out_channels, kernel_size, **kwargs)
-        self.init_sliced(fixed_in, fixed_out, divisor)
-
     def forward(self, x):
         """Convolve ``x`` of shape ``(batch, channels, time)``."""
         return self.conv_forward(x, F.conv1d)
@@ -167,19 +164,6 @@ class SlicedConv2d(SlicedConvMixin, torch.nn.Conv2d):
     """
 
     static_class = torch.nn.Conv2d
-
-    def __init__(
-        self,
-        in_channels,
-        out_channels,
-        kernel_size,
-        fixed_in=False,
-        fixed_out=False,
-        divisor=1,
-        **kwargs,
-    ):
-        super().__init__(in_channels, out_channels, kernel_size, **kwargs)
-        self.init_sliced(fixed_in, fixed_out, divisor)
 
     def forward(self, x):
         """Convolve ``x`` of shape ``(batch, channels, H, W)``."""

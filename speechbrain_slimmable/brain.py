@@ -240,7 +240,9 @@ class SandwichBrain(sb.Brain):
         self.on_fit_batch_start(batch, should_step)
         with torch.no_grad(), self.training_ctx:
             features, targets = self.prepare_features(batch, sb.Stage.TRAIN)
-        self.calibration_features.append(features)
+        if self.width_range is not None:
+            # Recent training features re-estimate BN before validation.
+            self.calibration_features.append(features)
         widths = self.training_widths()
         distill = self.hparam("distillation", False)
         teacher, losses = None, {}

@@ -56,11 +56,19 @@ def recalibrate_bn(model, width, batches):
         if isinstance(module, SwitchableNorm) and module.shared_affine:
             module.add_width(width)
     set_width(model, width)
+    # Per-width norms of the other widths keep their statistics.
+    idle = {
+        id(norm)
+        for module in model.modules()
+        if isinstance(module, SwitchableNorm)
+        for norm in module.norms
+        if norm is not module.active_norm()
+    }
     norms = [
         m
         for m in model.modules()
         if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
-        and _is_active(model, m)
+        and id(m) not in idle
     ]
     saved = [(norm, norm.momentum) for norm in norms]
     modes = [(m, m.training) for m in model.modules()]
@@ -83,11 +91,3 @@ def recalibrate_bn(model, width, batches):
         for module, training in modes:
             module.training = training
     return count
-
-
-def _is_active(model, norm):
-    """Whether ``norm`` is used at the model's current width."""
-    for module in model.modules():
-        if isinstance(module, SwitchableNorm) and norm in module.norms:
-            return norm is module.active_norm()
-    return True

@@ -1,10 +1,25 @@
-"""Pytest settings for the whole repository, doctests included."""
+"""Fixtures of the doctests: a tiny untrained model folder, loaded."""
 
-import os
+from pathlib import Path
 
-import torch
+import pytest
 
-# The tests run tiny models: one thread each (subprocesses too) avoids the
-# large slowdown of oversubscribed OpenMP threads on shared cores.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-torch.set_num_threads(1)
+QUICKSTART = Path(__file__).parent / "hparams" / "quickstart.yaml"
+
+
+@pytest.fixture(scope="session")
+def tiny_classifier(tmp_path_factory):
+    """A ``SlimmableKWSClassifier`` of an untrained 2-class TC-ResNet."""
+    from speechbrain.dataio.encoder import CategoricalEncoder
+
+    from speechbrain_slimmable.hub import write_model_folder
+    from speechbrain_slimmable.inference import SlimmableKWSClassifier
+    from speechbrain_slimmable.lobes.models.TCResNet import SlimmableTCResNet
+
+    folder = tmp_path_factory.mktemp("tiny_model")
+    encoder = CategoricalEncoder()
+    encoder.update_from_iterable(["_silence_", "yes"])
+    model = SlimmableTCResNet(n_classes=2, widths=[1.0, 0.5]).eval()
+    overrides = {"n_classes": 2, "widths": [1.0, 0.5]}
+    write_model_folder(folder, QUICKSTART, overrides, model, encoder)
+    return SlimmableKWSClassifier.from_hparams(source=folder)

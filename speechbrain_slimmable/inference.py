@@ -376,6 +376,68 @@ class SlimmableKWSClassifier(Pretrained):
         )
         raise ValueError(f"no width fits {given}: {smallest}")
 
+    def detect_file(self, path, width=None, threshold=None, **options):
+        """Keyword events in an audio file of any length.
+
+        Sliding windows of the model's clip, batched; see
+        :mod:`speechbrain_slimmable.detection`. The file is read as by
+        :meth:`load_audio`.
+
+        Arguments
+        ---------
+        path : str or os.PathLike
+            A local audio file.
+        width : float, optional
+            The width to run (the widest by default).
+        threshold : float or dict, optional
+            By default the model folder's (see
+            :func:`speechbrain_slimmable.detector.default_threshold`).
+        **options : dict
+            ``onnx`` (run an exported file instead), ``hop`` and the
+            options of :class:`~speechbrain_slimmable.detection.EventDecoder`.
+
+        Returns
+        -------
+        list of speechbrain_slimmable.detection.Event
+        """
+        wav = self.load_audio(path)
+        events = self.detect_stream(
+            [wav], width, threshold, name=str(path), **options
+        )
+        return list(events)
+
+    def detect_stream(
+        self, chunks, width=None, threshold=None, sample_rate=None, **options
+    ):
+        """Keyword events of a live stream, each yielded once decided.
+
+        Arguments
+        ---------
+        chunks : iterable
+            Mono chunks of any size at the model's sample rate (float
+            tensors or arrays in [-1, 1], or int16 arrays).
+        width, threshold, **options
+            As :meth:`detect_file`, plus ``name`` (how errors name the
+            stream).
+        sample_rate : int, optional
+            The stream's rate, checked to be the model's if given.
+
+        Returns
+        -------
+        generator of speechbrain_slimmable.detection.Event
+        """
+        from speechbrain_slimmable.detection import detect_chunks
+        from speechbrain_slimmable.detector import build_detector
+
+        if sample_rate is not None and sample_rate != self.hparams.sample_rate:
+            raise ValueError(
+                f"{options.get('name', 'the stream')} is sampled at "
+                f"{sample_rate} Hz but the model reads "
+                f"{self.hparams.sample_rate} Hz: resample it first"
+            )
+        detector = build_detector(self, width, threshold, **options)
+        return detect_chunks(detector, chunks)
+
     def export_onnx(self, path, width, include_features=True, quantize=False):
         """Export the subnet at ``width`` to ONNX.
 

@@ -1,0 +1,376 @@
+"""Keyword detection in long audio and live streams.
+
+A model reads clips of ``window`` samples. Detection slides that window
+over the audio every ``hop`` samples, scores each window (class posteriors,
+see :mod:`speechbrain_slimmable.scoring`), smooths the posteriors over the
+last ``smoothing`` windows and turns them into events with
+:class:`EventDecoder`. A file and a stream of chunks of any size go through
+the same :class:`SlidingWindowDetector`, so they give the same events.
+
+Windows start at ``k * hop`` for ``k = 0 .. ceil(max(n - window, 0) / hop)``
+where ``n`` is the length of the audio; the audio is zero-padded at its end
+to fill the last window, so every sample is read and a stream that ends
+mid-chunk is flushed.
+
+**Delay bound.** An event is decided ``lookahead`` windows after the
+smoothed score first crosses the threshold, so it is yielded as soon as the
+stream holds the audio up to ``event.end + (smoothing - 1 + lookahead) *
+hop`` seconds (0.5 s with the defaults), or when the stream ends.
+
+Authors
+ * speechbrain-slimmable developers 2026
+"""
+
+import collections
+
+import numpy
+import torch
+
+from speechbrain_slimmable.audio import check_waveform
+
+NEVER_REPORTED = ("_unknown_", "_silence_")
+DEFAULT_THRESHOLD = 0.8
+
+
+class Event(collections.namedtuple("Event", "label start end score")):
+    """A detected keyword: label, start and end (seconds), smoothed score."""
+
+    def as_dict(self):
+        """A JSON-ready dict with ``label``, ``start``, ``end``, ``score``."""
+        return {
+            "label": self.label,
+            "start": round(float(self.start), 3),
+            "end": round(float(self.end), 3),
+            "score": round(float(self.score), 4),
+        }
+
+
+class EventDecoder:
+    """Posteriors of consecutive windows in, keyword events out.
+
+    Each window's posteriors are averaged with those of the previous
+    ``smoothing - 1`` windows. A keyword whose smoothed posterior reaches its
+    threshold opens a candidate; ``lookahead`` windows later the candidate
+    becomes one event: the keyword with the highest smoothed posterior
+    meanwhile (its score), placed at the window where that keyword's raw
+    posterior peaked. Then no event starts for ``refractory`` windows after
+    the peak, and the same keyword only fires again once its smoothed
+    posterior has fallen below ``release`` times its threshold (hysteresis),
+    so a word fires once however long it lasts. ``_unknown_`` and
+    ``_silence_`` are never reported.
+
+    Only the last ``smoothing`` windows are kept: memory does not grow with
+    the length of the stream.
+
+    Arguments
+    ---------
+    labels : list of str
+        The class labels in output order.
+    threshold : float or dict
+        Smoothed posterior probability to fire at; a dict gives one per
+        label (labels left out get ``DEFAULT_THRESHOLD``).
+    window : float
+        Window length in seconds (an event's ``end - start``).
+    hop : float
+        Seconds between window starts.
+    smoothing : int
+        Windows averaged (1: none).
+    lookahead : int
+        Windows waited after the first crossing before deciding.
+    refractory : int
+        Windows after an event's peak during which no event starts.
+    release : float
+        Fraction of the threshold below which a keyword re-arms.
+
+    Example
+    -------
+    >>> decoder = EventDecoder(["_silence_", "yes"], threshold=0.5,
+    ...     window=1.0, hop=0.5, smoothing=1, lookahead=1)
+    >>> high, low = [0.1, 0.9], [0.9, 0.1]
+    >>> [decoder.push(p) for p in (low, high, high, low)]
+    [[], [], [Event(label='yes', start=0.5, end=1.5, score=0.9)], []]
+    >>> decoder.flush()
+    []
+    """
+
+    def __init__(
+        self,
+        labels,
+        threshold=DEFAULT_THRESHOLD,
+        window=1.0,
+        hop=0.1,
+        smoothing=3,
+        lookahead=3,
+        refractory=10,
+        release=0.5,
+    ):
+        if smoothing < 1 or lookahead < 0 or refractory < 0:
+            raise ValueError(
+                "smoothing must be >= 1, lookahead and refractory >= 0"
+            )
+        self.labels = list(labels)
+        self.window = window
+        self.hop = hop
+        self.lookahead = lookahead
+        self.refractory = refractory
+        self.keywords = numpy.array(
+            [label not in NEVER_REPORTED for label in self.labels]
+        )
+        self.thresholds = _thresholds(self.labels, threshold)
+        self.release = release * self.thresholds
+        self._recent = collections.deque(maxlen=smoothing)
+        self._index = 0
+        self._candidate = None
+        self._armed = self.keywords.copy()
+        self._quiet_until = 0
+
+    def push(self, posteriors):
+        """Add the posteriors of the next window; returns decided events.
+
+        Arguments
+        ---------
+        posteriors : array-like
+            ``(n_classes,)`` probabilities of one window.
+
+        Returns
+        -------
+        list of Event
+            Zero or one event.
+        """
+        raw = numpy.asarray(posteriors, dtype=numpy.float64)
+        index = self._index
+        self._index += 1
+        self._recent.append((index, raw))
+        smooth = numpy.mean([p for _, p in self._recent], axis=0)
+        self._armed |= self.keywords & (smooth < self.release)
+        above = self.keywords & self._armed & (smooth >= self.thresholds)
+        if (
+            self._candidate is None
+            and above.any()
+            and index >= self._quiet_until
+        ):
+            self._candidate = _Candidate(index + self.lookahead, self._recent)
+        if self._candidate is None:
+            return []
+        self._candidate.update(index, raw, numpy.where(above, smooth, -1.0))
+        if index < self._candidate.deadline:
+            return []
+        return [self._decide()]
+
+    def flush(self):
+        """Decide a pending candidate at the end of the audio."""
+        return [] if self._candidate is None else [self._decide()]
+
+    def _decide(self):
+        """Turn the candidate into an event and start the quiet period."""
+        candidate, self._candidate = self._candidate, None
+        best = candidate.best_class
+        peak = int(candidate.peak_index[best])
+        self._armed[best] = False
+        self._quiet_until = peak + self.refractory
+        start = round(peak * self.hop, 6)
+        return Event(
+            self.labels[best], start, start + self.window, candidate.score
+        )
+
+
+class _Candidate:
+    """Best smoothed score and raw peaks since a threshold crossing."""
+
+    def __init__(self, deadline, recent):
+        self.deadline = deadline
+        self.score = -1.0
+        self.best_class = None
+        self.peak_value = numpy.full(len(recent[-1][1]), -1.0)
+        self.peak_index = numpy.zeros(len(recent[-1][1]), dtype=int)
+        for index, raw in list(recent)[:-1]:  # windows the smoothing saw
+            self._track_peaks(index, raw)
+
+    def update(self, index, raw, scores):
+        self._track_peaks(index, raw)
+        best = int(numpy.argmax(scores))
+        if scores[best] > self.score:
+            self.score, self.best_class = float(scores[best]), best
+
+    def _track_peaks(self, index, raw):
+        higher = raw > self.peak_value
+        self.peak_value[higher] = raw[higher]
+        self.peak_index[higher] = index
+
+
+class SlidingWindowDetector:
+    """Sliding windows over audio fed in chunks; events as they are decided.
+
+    Holds fewer than ``window`` samples between calls (plus the decoder's
+    ``smoothing`` windows), whatever the length of the stream.
+
+    Arguments
+    ---------
+    scorer : callable
+        Waveforms ``(batch, window)`` (torch float32) to posteriors
+        ``(batch, n_classes)`` (numpy); see
+        :func:`speechbrain_slimmable.scoring.window_scorer`.
+    decoder : EventDecoder
+        Turns posteriors into events; its ``window`` and ``hop`` are read
+        (in seconds) to place the windows.
+    sample_rate : int
+        Samples per second of the audio.
+    batch_size : int
+        Windows scored at once.
+    name : str
+        How errors name the audio (e.g. a file name, ``"stdin"``).
+
+    Example
+    -------
+    >>> def scorer(windows):  # "yes" as loud as the window is
+    ...     loud = windows.abs().mean(dim=1, keepdim=True)
+    ...     return torch.cat([1 - loud, loud], dim=1).numpy()
+    >>> decoder = EventDecoder(["_silence_", "yes"], window=1.0, hop=0.25,
+    ...     smoothing=1)
+    >>> detector = SlidingWindowDetector(scorer, decoder, sample_rate=8)
+    >>> audio = torch.zeros(40)
+    >>> audio[16:24] = 1.0  # "yes" at 2 s
+    >>> detector.push(audio[:30]) + detector.push(audio[30:])
+    [Event(label='yes', start=2.0, end=3.0, score=1.0)]
+    >>> detector.flush()
+    []
+    """
+
+    def __init__(
+        self, scorer, decoder, sample_rate, batch_size=64, name="stream"
+    ):
+        self.scorer = scorer
+        self.decoder = decoder
+        self.window = round(decoder.window * sample_rate)
+        self.hop = round(decoder.hop * sample_rate)
+        if self.hop < 1 or self.hop > self.window:
+            raise ValueError(
+                f"hop must be between 1 sample and the window "
+                f"({self.window} samples), got {self.hop}"
+            )
+        self.sample_rate = sample_rate
+        self.batch_size = batch_size
+        self.name = name
+        self.buffer = torch.zeros(0)
+        self.samples = 0  # samples received so far
+        self.windows = 0  # windows scored so far
+        self.chunks = 0
+
+    def push(self, chunk):
+        """Add a chunk of samples; returns the events it decides.
+
+        Arguments
+        ---------
+        chunk : torch.Tensor or numpy.ndarray
+            ``(samples,)`` mono audio at ``sample_rate``: floats in
+            [-1, 1], or 16-bit integers (scaled by 1/32768).
+
+        Returns
+        -------
+        list of Event
+        """
+        chunk = self._checked(chunk)
+        self.chunks += 1
+        self.samples += chunk.numel()
+        self.buffer = torch.cat([self.buffer, chunk])
+        count = 0
+        if self.buffer.numel() >= self.window:
+            count = 1 + (self.buffer.numel() - self.window) // self.hop
+        return self._score(count)
+
+    def flush(self):
+        """Score the zero-padded last window if the audio needs one.
+
+        Returns
+        -------
+        list of Event
+            The events still pending, the decoder's included.
+
+        Raises
+        ------
+        ValueError
+            If the stream held no sample at all.
+        """
+        if self.samples == 0:
+            raise ValueError(f"{self.name} is empty (no audio samples)")
+        left = self.buffer.numel()
+        events = []
+        if self.windows == 0 or left > self.window - self.hop:
+            pad = self.window - left
+            self.buffer = torch.nn.functional.pad(self.buffer, (0, pad))
+            events = self._score(1)
+        return events + self.decoder.flush()
+
+    def _score(self, count):
+        """Score the first ``count`` windows of the buffer, drop their hop."""
+        events = []
+        if count == 0:
+            return events
+        frames = self.buffer.unfold(0, self.window, self.hop)[:count]
+        for start in range(0, count, self.batch_size):
+            posteriors = self.scorer(frames[start : start + self.batch_size])
+            for row in posteriors:
+                events.extend(self.decoder.push(row))
+        self.windows += count
+        self.buffer = self.buffer[count * self.hop :].clone()
+        return events
+
+    def _checked(self, chunk):
+        """A float32 1-D tensor, or an error naming the stream position."""
+        where = (
+            f"{self.name}: chunk {self.chunks} (from sample {self.samples}, "
+            f"{self.samples / self.sample_rate:.3f} s)"
+        )
+        chunk = torch.as_tensor(chunk)
+        if chunk.dim() != 1:
+            raise ValueError(
+                f"{where} has shape {tuple(chunk.shape)}: expected mono "
+                "samples (samples,); average the channels first"
+            )
+        if chunk.dtype == torch.int16:
+            chunk = chunk / 32768.0
+        elif not chunk.is_floating_point():
+            raise ValueError(
+                f"{where} holds {chunk.dtype} samples: expected floats in "
+                "[-1, 1] or 16-bit integers"
+            )
+        chunk = chunk.float().cpu()
+        if chunk.numel():
+            check_waveform(chunk, where)
+        return chunk
+
+
+def detect_chunks(detector, chunks):
+    """Feed ``chunks`` to ``detector``; yield each event once decided.
+
+    Example
+    -------
+    >>> scorer = lambda w: numpy.tile([1.0, 0.0], (len(w), 1))
+    >>> decoder = EventDecoder(["_silence_", "yes"], window=1.0, hop=0.5)
+    >>> detector = SlidingWindowDetector(scorer, decoder, sample_rate=4)
+    >>> list(detect_chunks(detector, [numpy.zeros(3, "float32")] * 5))
+    []
+    >>> detector.windows  # starts 0, 2, ... 12 samples: all 15 are read
+    7
+    """
+    for chunk in chunks:
+        yield from detector.push(chunk)
+    yield from detector.flush()
+
+
+def _thresholds(labels, threshold):
+    """One threshold per label from a number or a ``{label: value}`` dict."""
+    if isinstance(threshold, dict):
+        unknown = sorted(set(threshold) - set(labels))
+        if unknown:
+            raise ValueError(
+                f"thresholds for labels the model lacks: {unknown} "
+                f"(labels: {', '.join(labels)})"
+            )
+        values = [threshold.get(label, DEFAULT_THRESHOLD) for label in labels]
+    else:
+        values = [threshold] * len(labels)
+    values = numpy.array(values, dtype=numpy.float64)
+    if not ((values > 0) & (values <= 1)).all():
+        raise ValueError(f"thresholds must be in (0, 1], got {threshold}")
+    return values

@@ -1,23 +1,42 @@
 """Slimmable keyword-spotting networks for SpeechBrain.
 
 One supernet is trained once; models of several widths are cut from it.
+
+The public names are imported on first use, so that the command line
+answers ``--help`` and ``--version`` without loading torch.
+
+Example
+-------
+>>> import speechbrain_slimmable
+>>> speechbrain_slimmable.__version__
+'0.1.0'
+>>> speechbrain_slimmable.set_width.__module__
+'speechbrain_slimmable.width'
 """
 
-from speechbrain_slimmable.extract import extract_subnet
-from speechbrain_slimmable.profile import (
-    count_macs,
-    count_parameters,
-    profile_widths,
-)
-from speechbrain_slimmable.recalibration import recalibrate_bn
-from speechbrain_slimmable.width import round_channels, set_width
+import importlib
 
-__all__ = [
-    "count_macs",
-    "count_parameters",
-    "extract_subnet",
-    "profile_widths",
-    "recalibrate_bn",
-    "round_channels",
-    "set_width",
-]
+__version__ = "0.1.0"
+
+_PUBLIC = {
+    "count_macs": "speechbrain_slimmable.profile",
+    "count_parameters": "speechbrain_slimmable.profile",
+    "extract_subnet": "speechbrain_slimmable.extract",
+    "profile_widths": "speechbrain_slimmable.profile",
+    "recalibrate_bn": "speechbrain_slimmable.recalibration",
+    "round_channels": "speechbrain_slimmable.width",
+    "set_width": "speechbrain_slimmable.width",
+}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name):
+    """Import a public name from its module on first use (PEP 562)."""
+    if name not in _PUBLIC:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_PUBLIC[name]), name)
+
+
+def __dir__():
+    """The module's names, the lazily imported ones included."""
+    return sorted(set(globals()) | set(__all__))

@@ -4,7 +4,6 @@ Authors
  * speechbrain-slimmable developers 2026
 """
 
-import collections
 import math
 
 import speechbrain as sb
@@ -13,6 +12,7 @@ import torch.nn.functional as F
 from speechbrain.utils.metric_stats import MetricStats
 from torch.nn.parallel import DistributedDataParallel as DDP
 
+from speechbrain_slimmable.nnet.normalization import SwitchableNorm
 from speechbrain_slimmable.recalibration import recalibrate_bn
 from speechbrain_slimmable.width import check_width_list, set_width
 
@@ -35,6 +35,26 @@ def soft_cross_entropy(logits, teacher_logits, temperature=1.0):
     target = F.softmax(teacher_logits / temperature, dim=-1)
     log_probs = F.log_softmax(logits / temperature, dim=-1)
     return -(target * log_probs).sum(-1).mean() * temperature**2
+
+
+def readable_stats(stats):
+    """Stats as the train log shows them: widths named, fixed decimals.
+
+    Example
+    -------
+    >>> readable_stats({"loss": 0.5, "acc@0.5": 100.0, "loss@0.5": 0.25})
+    {'loss': 0.5, 'width 0.5 accuracy (%)': '100.00', 'width 0.5 loss': '0.2500'}
+    """
+    view = {}
+    for key, value in stats.items():
+        name, _, width = key.partition("@")
+        if not width:
+            view[key] = value
+        elif name == "acc":
+            view[f"width {width} accuracy (%)"] = f"{value:.2f}"
+        else:
+            view[f"width {width} {name}"] = f"{value:.4f}"
+    return view
 
 
 def _identity(values):
@@ -63,8 +83,7 @@ class SandwichBrain(sb.Brain):
     width_range : list of two floats, optional
         With ``sandwich``: sample the middle widths uniformly from this range
         instead of from ``widths`` (universal slimming; the model's norms need
-        ``shared_affine: True``). Before each validation, the BatchNorm
-        statistics of ``widths`` are re-estimated on recent training batches.
+        ``shared_affine: True``).
     strategy : str
         ``all`` (the paper: every width each batch) or ``sandwich`` (widest,
         narrowest and ``num_sampled_widths - 2`` random ones each batch).
@@ -85,7 +104,20 @@ class SandwichBrain(sb.Brain):
         ``mean_error`` (default: the mean validation error over ``widths``,
         so no width is sacrificed), ``narrowest_error`` or ``widest_error``.
     recalibration_batches : int
-        Training batches used to re-estimate BatchNorm statistics.
+        Before every validation and test, the BatchNorm statistics of every
+        width are re-estimated (cumulative average, as US-Nets do after
+        training) on this many batches of clean training clips, a fixed
+        subset drawn once. The statistics a momentum average collects
+        during training lag behind weights that move fast (few steps, high
+        learning rate) and mix in augmented audio; without this a width
+        can lose half its validation accuracy in one epoch. 0 disables it.
+    extra_widths : list of float
+        Widths outside ``widths`` (norms with ``shared_affine: True``)
+        calibrated and evaluated after training.
+    lr_scheduler : callable, optional
+        Called with the optimizer after every optimizer step (e.g.
+        ``speechbrain.nnet.schedulers.LinearWarmupScheduler``: warm-up,
+        then linear decay to zero).
 
     Example
     -------
@@ -129,9 +161,36 @@ class SandwichBrain(sb.Brain):
                 f"ckpt_criterion must be one of {CRITERIA}, got "
                 f"{self.criterion!r}"
             )
-        self.calibration_features = collections.deque(
-            maxlen=self.hparam("recalibration_batches", 8)
-        )
+        self.extra_widths = self._check_extra_widths()
+        self.calibration_set = None
+        self.calibration_features = []
+
+    def _check_extra_widths(self):
+        """``extra_widths`` not in ``widths``, checked before training."""
+        extra = self.hparam("extra_widths", [])
+        extra = [
+            width
+            for width in (check_width_list(extra) if extra else [])
+            if not any(math.isclose(width, w) for w in self.widths)
+        ]
+        fixed = [
+            m
+            for m in self.modules.model.modules()
+            if isinstance(m, SwitchableNorm) and not m.shared_affine
+        ]
+        if extra and fixed:
+            raise ValueError(
+                f"extra_widths {extra} are not in widths {self.widths}, and "
+                "the model's norms keep statistics for listed widths only: "
+                "set shared_affine: True to serve other widths, or add them "
+                "to widths"
+            )
+        if extra and not self.hparam("recalibration_batches", 8):
+            raise ValueError(
+                f"extra_widths {extra} need BatchNorm recalibration: set "
+                "recalibration_batches to a positive number"
+            )
+        return extra
 
     def _wrap_distributed(self):
         """Wrap for DDP; on CPU without SpeechBrain's SyncBatchNorm.
@@ -240,9 +299,6 @@ class SandwichBrain(sb.Brain):
         self.on_fit_batch_start(batch, should_step)
         with torch.no_grad(), self.training_ctx:
             features, targets = self.prepare_features(batch, sb.Stage.TRAIN)
-        if self.width_range is not None:
-            # Recent training features re-estimate BN before validation.
-            self.calibration_features.append(features)
         widths = self.training_widths()
         distill = self.hparam("distillation", False)
         teacher, losses = None, {}
@@ -283,75 +339,118 @@ class SandwichBrain(sb.Brain):
         set_width(self.modules.model, self.widths[0])
         return torch.stack(losses).mean().detach().cpu()
 
+    def on_fit_batch_end(self, batch, outputs, loss, should_step):
+        """Step ``lr_scheduler`` (if any) after each optimizer step."""
+        scheduler = getattr(self.hparams, "lr_scheduler", None)
+        if should_step and scheduler is not None:
+            scheduler(self.optimizer)
+
     def on_stage_start(self, stage, epoch=None):
-        """Reset the per-width statistics; recalibrate in range mode."""
+        """Reset the per-width statistics; recalibrate before evaluating."""
         self.loss_stats = {
             w: MetricStats(metric=_identity) for w in self.widths
         }
         self.error_stats = {
             w: MetricStats(metric=_identity) for w in self.widths
         }
-        if stage != sb.Stage.TRAIN and self.width_range is not None:
-            self.recalibrate(self.widths, list(self.calibration_features))
+        if stage != sb.Stage.TRAIN:
+            self.recalibrate(self.widths)
 
-    def recalibrate(self, widths, feature_batches):
-        """Re-estimate BatchNorm statistics of ``widths`` on features.
+    def fit(self, epoch_counter, train_set, *args, **kwargs):
+        """``speechbrain.Brain.fit``; ``train_set`` also calibrates BN.
+
+        See :meth:`use_for_calibration`; a ``DataLoader`` given as
+        ``train_set`` is not used for calibration.
+        """
+        if isinstance(train_set, torch.utils.data.Dataset):
+            loader_kwargs = kwargs.get("train_loader_kwargs") or {}
+            self.use_for_calibration(
+                train_set, loader_kwargs.get("batch_size", 32)
+            )
+        return super().fit(epoch_counter, train_set, *args, **kwargs)
+
+    def use_for_calibration(self, dataset, batch_size=32):
+        """Re-estimate BatchNorm statistics on clean clips of ``dataset``.
+
+        A fixed random subset of ``recalibration_batches`` batches, drawn
+        with a generator of its own (the global random stream, and so a
+        resumed run, is untouched). :meth:`fit` calls it with its training
+        set; call it yourself before ``evaluate`` without ``fit``.
+
+        Arguments
+        ---------
+        dataset : torch.utils.data.Dataset
+            Training clips (SpeechBrain ``DynamicItemDataset``).
+        batch_size : int
+            Clips per calibration batch.
+        """
+        count = self.hparam("recalibration_batches", 8) * batch_size
+        order = torch.randperm(
+            len(dataset), generator=torch.Generator().manual_seed(0)
+        )
+        self.calibration_set = torch.utils.data.Subset(
+            dataset, order[:count].tolist()
+        )
+        self.calibration_batch_size = batch_size
+        self.calibration_features = []
+
+    def calibration_batches(self):
+        """Clean features of the calibration subset, computed once."""
+        if self.calibration_set is None or len(self.calibration_set) == 0:
+            return []
+        if not self.calibration_features:
+            loader = sb.dataio.dataloader.make_dataloader(
+                self.calibration_set,
+                batch_size=self.calibration_batch_size,
+                collate_fn=sb.dataio.batch.PaddedBatch,
+            )
+            with torch.no_grad():
+                self.calibration_features = [
+                    self.prepare_features(batch, sb.Stage.TEST)[0]
+                    for batch in loader
+                ]
+        return self.calibration_features
+
+    def recalibrate(self, widths):
+        """Re-estimate the BatchNorm statistics of ``widths``.
+
+        Uses :meth:`calibration_batches`; does nothing without them.
 
         Arguments
         ---------
         widths : list of float
             Widths to calibrate; with ``shared_affine`` norms they may lie
             outside the width list.
-        feature_batches : list of torch.Tensor
-            Training features ``(batch, time, feats)``.
         """
-        if not feature_batches:
+        batches = self.calibration_batches()
+        if not batches:
             return
         for width in widths:
-            recalibrate_bn(self.modules.model, width, feature_batches)
+            recalibrate_bn(self.modules.model, width, batches)
         set_width(self.modules.model, self.widths[0])
 
-    def collect_calibration_features(self, dataset, loader_kwargs=None):
-        """Keep clean features of the first batches of ``dataset``.
-
-        Call it before ``evaluate`` when ``extra_widths`` are set: they are
-        recalibrated on these features (``recalibration_batches`` of them).
-        """
-        loader = self.make_dataloader(
-            dataset, sb.Stage.TEST, **(loader_kwargs or {})
-        )
-        self.calibration_features.clear()
-        with torch.no_grad():
-            for batch in loader:
-                features, _ = self.prepare_features(batch, sb.Stage.TEST)
-                self.calibration_features.append(features)
-                if len(self.calibration_features) == (
-                    self.calibration_features.maxlen
-                ):
-                    break
-
     def on_evaluate_start(self, max_key=None, min_key=None):
-        """Load the best supernet, then calibrate ``extra_widths``.
+        """Load the best supernet; add ``extra_widths`` to the evaluation.
 
         Widths outside the list (``extra_widths``, with ``shared_affine``
-        norms) get BatchNorm statistics re-estimated on the features kept by
-        :meth:`collect_calibration_features` and are evaluated too.
+        norms) get statistics of their own, re-estimated with every width
+        at the start of the stage, and are evaluated too.
         """
         super().on_evaluate_start(max_key=max_key, min_key=min_key)
-        extra = [
+        new = [
             width
-            for width in self.hparam("extra_widths", [])
+            for width in self.extra_widths
             if not any(math.isclose(width, w) for w in self.widths)
         ]
-        if not extra:
+        if not new:
             return
-        if not self.calibration_features:
+        if not self.calibration_batches():
             raise ValueError(
-                f"extra_widths {extra} need BatchNorm recalibration: call "
-                "collect_calibration_features(train_set) before evaluate"
+                f"extra_widths {new} need BatchNorm recalibration on "
+                "training clips: call fit, or use_for_calibration(train_set)"
+                ", before evaluate"
             )
-        self.recalibrate(extra, list(self.calibration_features))
-        self.widths = check_width_list(self.widths + extra)
+        self.widths = check_width_list(self.widths + new)
 
     def stage_stats(self):
         """Per-width loss and accuracy plus the checkpoint criteria."""
@@ -383,11 +482,13 @@ class SandwichBrain(sb.Brain):
                 old_lr, new_lr = lr_annealing(stats[self.criterion])
                 sb.nnet.schedulers.update_learning_rate(self.optimizer, new_lr)
                 meta["lr"] = old_lr
+            elif self.optimizer is not None:
+                meta["lr"] = self.optimizer.param_groups[0]["lr"]
             if logger is not None:
                 logger.log_stats(
                     stats_meta=meta,
                     train_stats=getattr(self, "train_stats", None),
-                    valid_stats=stats,
+                    valid_stats=readable_stats(stats),
                 )
             if self.checkpointer is not None:
                 self.checkpointer.save_and_keep_only(
@@ -399,7 +500,7 @@ class SandwichBrain(sb.Brain):
                 stats_meta={"Epoch loaded": self.hparams.epoch_counter.current}
                 if hasattr(self.hparams, "epoch_counter")
                 else {},
-                test_stats=stats,
+                test_stats=readable_stats(stats),
             )
 
     def width_accuracies(self):

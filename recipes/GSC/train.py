@@ -20,6 +20,7 @@ Authors
 """
 
 import json
+import math
 import os
 import sys
 import time
@@ -136,6 +137,8 @@ def build_brain(hparams, run_opts, checkpointer=True):
         ``train``, ``valid`` and ``test`` datasets.
     """
     datasets = dataio_prep(hparams, prepare_data(hparams))
+    if "lr_scheduler" in hparams:
+        hparams["lr_scheduler"] = per_step_scheduler(hparams, datasets["train"])
     brain = SandwichBrain(
         modules=hparams["modules"],
         opt_class=hparams["opt_class"],
@@ -144,6 +147,23 @@ def build_brain(hparams, run_opts, checkpointer=True):
         checkpointer=hparams["checkpointer"] if checkpointer else None,
     )
     return brain, datasets
+
+
+def per_step_scheduler(hparams, train_set):
+    """Build ``lr_scheduler`` for the steps of the run; checkpoint it.
+
+    ``lr_scheduler`` (e.g. ``LinearWarmupScheduler``) is given in YAML
+    without its step counts, which depend on the training set's size:
+    ``lr_warmup_epochs`` of warm-up, then decay over the remaining epochs.
+    """
+    batch_size = hparams["train_dataloader_opts"]["batch_size"]
+    steps_per_epoch = math.ceil(len(train_set) / batch_size)
+    scheduler = hparams["lr_scheduler"](
+        num_warmup_steps=hparams.get("lr_warmup_epochs", 0) * steps_per_epoch,
+        num_training_steps=hparams["number_of_epochs"] * steps_per_epoch,
+    )
+    hparams["checkpointer"].add_recoverable("lr_scheduler", scheduler)
+    return scheduler
 
 
 def width_table(rows):
@@ -185,13 +205,6 @@ def main(argv):
         "optimizer_steps": brain.optimizer_step,
     }
 
-    # Widths outside the list get their own BatchNorm statistics (US-Nets'
-    # recalibration) on clean training features once the best supernet is
-    # loaded; then every width is tested.
-    if hparams["extra_widths"]:
-        brain.collect_calibration_features(
-            datasets["train"], hparams["valid_dataloader_opts"]
-        )
     brain.evaluate(
         datasets["test"],
         min_key=brain.criterion,

@@ -1,5 +1,6 @@
 """SandwichBrain and the GSC recipe: learning, distillation, resume, DDP."""
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -48,7 +49,12 @@ def test_every_width_learns(tmp_path, train_data, strategy):
     loader = hparams["valid_dataloader_opts"]
 
     def evaluate(split):
-        brain.evaluate(datasets[split], test_loader_kwargs=dict(loader))
+        # The checkpoint the recipe keeps (lowest mean validation error).
+        brain.evaluate(
+            datasets[split],
+            min_key=brain.criterion,
+            test_loader_kwargs=dict(loader),
+        )
         return dict(brain.last_stage_stats)
 
     before = evaluate("train")
@@ -200,6 +206,13 @@ def test_resume_continues_where_it_stopped(tmp_path, train_data, monkeypatch):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def free_port():
+    """A TCP port nobody listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def test_ddp_two_processes_end_with_identical_weights(tmp_path, train_data):
     output = tmp_path / "ddp"
     command = [
@@ -207,7 +220,7 @@ def test_ddp_two_processes_end_with_identical_weights(tmp_path, train_data):
         "-m",
         "torch.distributed.run",
         "--nproc_per_node=2",
-        "--master_port=29517",
+        f"--master_port={free_port()}",
         str(Path(__file__).parent / "ddp_worker.py"),
         QUICKSTART,
         f"--output_folder={output}",
@@ -236,3 +249,41 @@ def test_ddp_two_processes_end_with_identical_weights(tmp_path, train_data):
 def test_missing_data_folder_fails_clearly(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         train_quickstart(tmp_path / "out", tmp_path / "nowhere")
+
+
+def test_extra_widths_need_shared_affine_before_training(tmp_path, train_data):
+    with pytest.raises(ValueError, match="set shared_affine: True"):
+        build_brain(tmp_path, train_data, extra_widths=[0.6])
+
+
+def test_extra_widths_are_calibrated_and_tested(tmp_path, train_data):
+    rows = train_quickstart(
+        tmp_path,
+        train_data,
+        "--number_of_epochs=1",
+        "--shared_affine=True",
+        "--extra_widths=[0.6]",
+    )
+    assert [row["width"] for row in rows] == [1.0, 0.75, 0.6, 0.5, 0.25]
+
+
+def test_validation_recalibrates_stale_statistics(tmp_path, train_data):
+    brain, datasets, hparams = build_brain(
+        tmp_path, train_data, number_of_epochs=2
+    )
+    loader = dict(hparams["valid_dataloader_opts"])
+    brain.fit(
+        hparams["epoch_counter"],
+        datasets["train"],
+        datasets["valid"],
+        train_loader_kwargs=hparams["train_dataloader_opts"],
+        valid_loader_kwargs=loader,
+    )
+    brain.evaluate(datasets["valid"], test_loader_kwargs=loader)
+    calibrated = brain.width_accuracies()
+    # Statistics far from the data, as a lagging momentum average can be.
+    for module in brain.modules.model.modules():
+        if isinstance(module, torch.nn.BatchNorm1d):
+            module.running_mean.fill_(5.0)
+    brain.evaluate(datasets["valid"], test_loader_kwargs=loader)
+    assert brain.width_accuracies() == calibrated

@@ -116,9 +116,13 @@ class EventDecoder:
         self.keywords = numpy.array(
             [label not in NEVER_REPORTED for label in self.labels]
         )
-        self.thresholds = _thresholds(self.labels, threshold)
-        self.release = release * self.thresholds
+        # Classes never reported never cross (inf) and never re-arm (-1).
+        self.thresholds = numpy.where(
+            self.keywords, _thresholds(self.labels, threshold), numpy.inf
+        )
+        self.release = numpy.where(self.keywords, release * self.thresholds, -1)
         self._recent = collections.deque(maxlen=smoothing)
+        self._sum = numpy.zeros(len(self.labels))
         self._index = 0
         self._candidate = None
         self._armed = self.keywords.copy()
@@ -140,10 +144,13 @@ class EventDecoder:
         raw = numpy.asarray(posteriors, dtype=numpy.float64)
         index = self._index
         self._index += 1
+        if len(self._recent) == self._recent.maxlen:
+            self._sum -= self._recent[0][1]
         self._recent.append((index, raw))
-        smooth = numpy.mean([p for _, p in self._recent], axis=0)
-        self._armed |= self.keywords & (smooth < self.release)
-        above = self.keywords & self._armed & (smooth >= self.thresholds)
+        self._sum += raw
+        smooth = self._sum / len(self._recent)
+        self._armed |= smooth < self.release
+        above = self._armed & (smooth >= self.thresholds)
         if (
             self._candidate is None
             and above.any()

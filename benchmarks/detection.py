@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+"""Keyword detection in long streams: DET per width, thresholds, speed.
+
+Long streams are built reproducibly (``--seed``) from the speaker-disjoint
+split of the recipe (``split_by_speaker`` with ``--data_seed``, as
+``recipes/GSC/prepare_gsc.py`` splits a plain folder): keywords and other
+words (``_unknown_``) of the **test** speakers at random places over the
+test part of the background noise (the last tenth of each recording, never
+used in training), at varied noise levels and SNRs. Per width:
+
+1. the detection error trade-off (false rejection rate against false alarms
+   per hour, swept over the threshold), drawn in ``detection_det.png``, and
+   the false rejection rate at 1 and at 10 false alarms per hour;
+2. the default threshold, chosen on streams of the **valid** speakers and
+   valid noise part (the lowest whose false alarms per hour stay at most
+   ``--target_fa``), and the detection rate and false alarms it gives on
+   the test streams;
+3. the real-time factor (seconds of compute per second of audio, one
+   thread) of the live loop, fed 0.1 s chunks, in PyTorch and onnxruntime.
+
+Usage (about 15 minutes on 2 CPU cores)::
+
+    python benchmarks/detection.py --source pretrained/gsc12-cnn \\
+        --data_folder ../shared/data/gsc12_dev \\
+        --noise_folder ../shared/data/background_noise --write_threshold
+
+Writes ``benchmarks/detection_results.{json,md}`` and
+``benchmarks/detection_det.png`` only when every step succeeded, and with
+``--write_threshold`` the thresholds into the model folder's
+``hyperparams.yaml``.
+
+Authors
+ * speechbrain-slimmable developers 2026
+"""
+
+import argparse
+import importlib.util
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from speechbrain_slimmable.dataio import list_labelled_wavs, split_by_speaker
+from speechbrain_slimmable.detection import NEVER_REPORTED, detect_chunks
+from speechbrain_slimmable.detection_metrics import (
+    choose_threshold,
+    det_curve,
+    frr_at,
+    stream_posteriors,
+)
+from speechbrain_slimmable.detector import (
+    build_detector,
+    class_labels,
+    window_scorer,
+    write_detection_threshold,
+)
+from speechbrain_slimmable.kws_streams import build_streams
+
+HERE = Path(__file__).resolve().parent
+REQUIRED = ("matplotlib", "onnx", "onnxruntime", "onnxscript")
+NOISE_PARTS = {"valid": (0.8, 0.9), "test": (0.9, 1.0)}  # as prepare_gsc
+HOP = 0.1
+
+
+def check_requirements(args):
+    """Fail before any work if a package or a folder is missing."""
+    missing = [m for m in REQUIRED if importlib.util.find_spec(m) is None]
+    if missing:
+        raise SystemExit(f"missing packages: {', '.join(missing)}")
+    for folder in (args.source, args.data_folder, args.noise_folder):
+        if not os.path.isdir(folder):
+            raise SystemExit(f"no folder {folder}")
+
+
+def split_streams(args, split, passes, sample_rate):
+    """Streams of one split: (wav, words) pairs, built lazily."""
+    items = [
+        (path, label)
+        for path, label in list_labelled_wavs(args.data_folder)
+        if label != "_silence_"  # noise clips: the bed stands for them
+    ]
+    parts = split_by_speaker(items, seed=args.data_seed)
+    low, high = NOISE_PARTS[split]
+    noise = [
+        (os.path.join(args.noise_folder, name), low, high)
+        for name in sorted(os.listdir(args.noise_folder))
+        if name.endswith(".wav")
+    ]
+    seed = f"{args.seed}:{split}"
+    return build_streams(
+        parts[split], noise, seed, passes, sample_rate=sample_rate
+    )
+
+
+def posteriors_per_width(classifier, streams, rate, window):
+    """Window posteriors of each stream at each width; stream hours."""
+    scorers = {w: window_scorer(classifier, w) for w in classifier.widths}
+    posteriors = {w: [] for w in classifier.widths}
+    truths, samples = [], 0
+    for wav, words in streams:
+        truths.append(words)
+        samples += wav.numel()
+        for width, scorer in scorers.items():
+            rows = stream_posteriors(scorer, wav, window, HOP, rate)
+            posteriors[width].append(rows)
+    return posteriors, truths, samples / rate / 3600
+
+
+def real_time_factor(classifier, wav, onnx=None, width=None, chunk=0.1):
+    """Seconds of compute per second of audio of the live loop."""
+    detector = build_detector(classifier, width, onnx=onnx, hop=HOP)
+    size = round(chunk * classifier.hparams.sample_rate)
+    chunks = [wav[i : i + size] for i in range(0, wav.numel(), size)]
+    start = time.process_time()
+    events = list(detect_chunks(detector, chunks))
+    seconds = time.process_time() - start
+    return seconds / (wav.numel() / classifier.hparams.sample_rate), events
+
+
+def one_thread_session(path):
+    """An onnxruntime session on one thread (as ``export.onnx_session``)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return onnxruntime.InferenceSession(
+        str(path), options, providers=["CPUExecutionProvider"]
+    )
+
+
+def plot(curves, path):
+    """The DET curves: false rejection rate against false alarms per hour."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure, axes = pyplot.subplots(figsize=(6, 4.5))
+    for width, curve in curves.items():
+        points = sorted((r["fa_per_hour"], 100 * r["frr"]) for r in curve)
+        axes.plot(*zip(*points), marker=".", label=f"width {width}")
+    axes.set_xscale("symlog", linthresh=1)
+    axes.set_xlabel("false alarms per hour")
+    axes.set_ylabel("false rejection rate (%)")
+    axes.set_title("Keyword detection on long test streams (unseen speakers)")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    pyplot.close(figure)
+
+
+def markdown(rows, hours):
+    """The summary table."""
+    lines = [
+        f"Test streams: {hours['test']:.2f} h, {rows[0]['keywords']} "
+        f"keywords; thresholds chosen on {hours['valid']:.2f} h of valid "
+        "streams.",
+        "",
+        "| width | FRR @ 1 FA/h | FRR @ 10 FA/h | threshold | detected | "
+        "FA/h | RTF PyTorch | RTF onnxruntime |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['width']} | {100 * r['frr_at_1']:.1f} % | "
+            f"{100 * r['frr_at_10']:.1f} % | {r['threshold']:.3g} | "
+            f"{100 * r['detection_rate']:.1f} % | {r['fa_per_hour']:.1f} | "
+            f"{r['rtf_pytorch']:.4f} | {r['rtf_onnx']:.4f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    parser.add_argument("--source", default="pretrained/gsc12-cnn")
+    parser.add_argument("--data_folder", required=True)
+    parser.add_argument("--noise_folder", required=True)
+    parser.add_argument("--data_seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--test_passes", type=int, default=4)
+    parser.add_argument("--valid_passes", type=int, default=2)
+    parser.add_argument("--target_fa", type=float, default=10.0)
+    parser.add_argument("--rtf_seconds", type=float, default=120.0)
+    parser.add_argument("--write_threshold", action="store_true")
+    args = parser.parse_args()
+    check_requirements(args)
+    torch.set_num_threads(1)
+    from speechbrain_slimmable.inference import SlimmableKWSClassifier
+
+    classifier = SlimmableKWSClassifier.from_hparams(source=args.source)
+    rate = classifier.hparams.sample_rate
+    window = classifier.hparams.clip_samples / rate
+    labels = class_labels(classifier)
+    decoding = {"window": window, "hop": HOP}
+    hours, results = {}, {}
+    for split, passes in (
+        ("valid", args.valid_passes),
+        ("test", args.test_passes),
+    ):
+        streams = split_streams(args, split, passes, rate)
+        results[split] = posteriors_per_width(classifier, streams, rate, window)
+        hours[split] = results[split][2]
+        print(f"{split}: {hours[split]:.2f} h of streams scored", flush=True)
+    rows, curves, thresholds = [], {}, {}
+    first_test_stream = next(iter(split_streams(args, "test", 1, rate)))[0]
+    rtf_wav = first_test_stream[: round(args.rtf_seconds * rate)]
+    with tempfile.TemporaryDirectory() as tmp:
+        for width in classifier.widths:
+            valid = det_curve(
+                results["valid"][0][width],
+                results["valid"][1],
+                hours["valid"],
+                labels,
+                **decoding,
+            )
+            thresholds[width] = choose_threshold(valid, args.target_fa)
+            curve = det_curve(
+                results["test"][0][width],
+                results["test"][1],
+                hours["test"],
+                labels,
+                **decoding,
+            )
+            curves[width] = curve
+            chosen = det_curve(
+                results["test"][0][width],
+                results["test"][1],
+                hours["test"],
+                labels,
+                [thresholds[width]],
+                **decoding,
+            )[0]
+            onnx_path = os.path.join(tmp, f"w{width}.onnx")
+            classifier.export_onnx(onnx_path, width)
+            rtf_torch, torch_events = real_time_factor(
+                classifier, rtf_wav, width=width
+            )
+            rtf_onnx, onnx_events = real_time_factor(
+                classifier,
+                rtf_wav,
+                onnx=one_thread_session(onnx_path),
+                width=width,
+            )
+            rows.append(
+                {
+                    "width": width,
+                    "frr_at_1": frr_at(curve, 1.0),
+                    "frr_at_10": frr_at(curve, 10.0),
+                    "threshold": thresholds[width],
+                    "detection_rate": 1 - chosen["frr"],
+                    "fa_per_hour": chosen["fa_per_hour"],
+                    "keywords": chosen["keywords"],
+                    "rtf_pytorch": rtf_torch,
+                    "rtf_onnx": rtf_onnx,
+                    "onnx_same_events": [e.label for e in torch_events]
+                    == [e.label for e in onnx_events],
+                }
+            )
+            print(rows[-1], flush=True)
+    table = markdown(rows, hours)
+    print(table)
+    summary = {
+        "source": args.source,
+        "command": "python benchmarks/detection.py --source "
+        f"{args.source} --data_folder {args.data_folder} --noise_folder "
+        f"{args.noise_folder} --seed {args.seed} --data_seed "
+        f"{args.data_seed} --test_passes {args.test_passes} "
+        f"--valid_passes {args.valid_passes} --target_fa {args.target_fa}",
+        "hours": hours,
+        "hop": HOP,
+        "never_reported": list(NEVER_REPORTED),
+        "rows": rows,
+        "det": {str(w): c for w, c in curves.items()},
+    }
+    with tempfile.TemporaryDirectory() as tmp:  # all or nothing
+        plot(curves, os.path.join(tmp, "det.png"))
+        os.replace(os.path.join(tmp, "det.png"), HERE / "detection_det.png")
+    (HERE / "detection_results.md").write_text(table)
+    with open(HERE / "detection_results.json", "w") as stream:
+        json.dump(summary, stream, indent=1)
+        stream.write("\n")
+    if args.write_threshold:
+        write_detection_threshold(args.source, thresholds)
+        print(f"wrote thresholds {thresholds} into {args.source}")
+
+
+if __name__ == "__main__":
+    main()

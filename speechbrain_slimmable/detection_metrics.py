@@ -1,0 +1,214 @@
+"""How KWS users judge a detector: false rejections at false alarms per hour.
+
+Events are matched to the keywords of the ground truth, the detection error
+trade-off (DET) is swept over the threshold on posteriors computed once,
+and a default threshold is chosen from it.
+
+Authors
+ * speechbrain-slimmable developers 2026
+"""
+
+import numpy
+
+from speechbrain_slimmable.detection import (
+    NEVER_REPORTED,
+    EventDecoder,
+    SlidingWindowDetector,
+)
+
+DEFAULT_THRESHOLDS = tuple(numpy.round(numpy.arange(0.3, 0.97, 0.03), 2)) + (
+    0.97,
+    0.98,
+    0.99,
+    0.995,
+    0.998,
+    0.999,
+)
+
+
+def match_events(events, words, tolerance=0.5):
+    """Count the keywords found and the false alarms.
+
+    An event finds a keyword of the ground truth when it has its label and
+    starts within ``tolerance`` seconds of it; each keyword is found once.
+    Every other event (a wrong label, a second event on a word, an event on
+    a non-keyword word or on noise) is a false alarm.
+
+    Arguments
+    ---------
+    events : list of Event
+        Detected events.
+    words : list
+        Ground truth: objects with ``label`` and ``start`` (seconds).
+    tolerance : float
+        Seconds.
+
+    Returns
+    -------
+    found : int
+        Keywords found.
+    false_alarms : int
+
+    Example
+    -------
+    >>> from speechbrain_slimmable.detection import Event
+    >>> from speechbrain_slimmable.kws_streams import Word
+    >>> words = [Word("yes", 2.0, 3.0), Word("_unknown_", 5.0, 6.0)]
+    >>> events = [Event("yes", 1.8, 2.8, 0.9), Event("yes", 5.1, 6.1, 0.9)]
+    >>> match_events(events, words)
+    (1, 1)
+    """
+    open_words = [w for w in words if w.label not in NEVER_REPORTED]
+    found = 0
+    for event in events:
+        near = [
+            w
+            for w in open_words
+            if w.label == event.label
+            and abs(w.start - event.start) <= tolerance
+        ]
+        if near:
+            open_words.remove(
+                min(near, key=lambda w: abs(w.start - event.start))
+            )
+            found += 1
+    return found, len(events) - found
+
+
+def stream_posteriors(scorer, wav, window, hop, sample_rate):
+    """Posteriors of every window of ``wav``, as detection computes them.
+
+    Arguments
+    ---------
+    scorer : callable
+        See :class:`~speechbrain_slimmable.detection.SlidingWindowDetector`.
+    wav : torch.Tensor
+        ``(samples,)`` audio.
+    window, hop : float
+        Seconds.
+    sample_rate : int
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(windows, n_classes)``.
+
+    Example
+    -------
+    >>> import torch
+    >>> scorer = lambda w: w[:, :2].double().numpy()
+    >>> stream_posteriors(scorer, torch.ones(10), 0.4, 0.2, 10).shape
+    (4, 2)
+    """
+    recorder = _Recorder(window, hop)
+    detector = SlidingWindowDetector(scorer, recorder, sample_rate)
+    detector.push(wav)
+    detector.flush()
+    return numpy.array(recorder.rows)
+
+
+def det_curve(posteriors, truths, hours, labels, thresholds=None, **options):
+    """False rejection rate and false alarms per hour at each threshold.
+
+    Arguments
+    ---------
+    posteriors : list of numpy.ndarray
+        Per stream, from :func:`stream_posteriors`.
+    truths : list of list
+        Per stream, its words (see :func:`match_events`).
+    hours : float
+        Length of all streams together.
+    labels : list of str
+        The class labels in output order.
+    thresholds : sequence of float, optional
+        Default ``DEFAULT_THRESHOLDS``.
+    **options : dict
+        Passed to :class:`EventDecoder` (``window``, ``hop``...).
+
+    Returns
+    -------
+    list of dict
+        ``threshold``, ``frr`` (fraction of keywords missed),
+        ``fa_per_hour``, ``false_alarms``, ``keywords``; by threshold.
+
+    Example
+    -------
+    >>> from speechbrain_slimmable.kws_streams import Word
+    >>> rows = numpy.array([[1.0, 0.0]] * 20 + [[0.1, 0.9]] * 5)
+    >>> curve = det_curve([rows], [[Word("yes", 2.0, 3.0)]], 0.5,
+    ...     ["_silence_", "yes"], thresholds=[0.5, 0.95], window=1.0)
+    >>> [(row["frr"], row["fa_per_hour"]) for row in curve]
+    [(0.0, 0.0), (1.0, 0.0)]
+    """
+    keywords = sum(
+        w.label not in NEVER_REPORTED for words in truths for w in words
+    )
+    curve = []
+    for threshold in DEFAULT_THRESHOLDS if thresholds is None else thresholds:
+        found = false_alarms = 0
+        for rows, words in zip(posteriors, truths):
+            decoder = EventDecoder(labels, float(threshold), **options)
+            events = [e for row in rows for e in decoder.push(row)]
+            hits, misses = match_events(events + decoder.flush(), words)
+            found, false_alarms = found + hits, false_alarms + misses
+        curve.append(
+            {
+                "threshold": float(threshold),
+                "frr": 1 - found / max(keywords, 1),
+                "fa_per_hour": false_alarms / hours,
+                "false_alarms": false_alarms,
+                "keywords": keywords,
+            }
+        )
+    return curve
+
+
+def frr_at(curve, fa_per_hour):
+    """The lowest false rejection rate at most ``fa_per_hour`` false alarms.
+
+    Returns 1.0 when no threshold gets that few false alarms.
+
+    Example
+    -------
+    >>> curve = [{"frr": 0.1, "fa_per_hour": 20.0},
+    ...          {"frr": 0.3, "fa_per_hour": 0.5}]
+    >>> frr_at(curve, 1), frr_at(curve, 10), frr_at(curve, 0.1)
+    (0.3, 0.3, 1.0)
+    """
+    rates = [row["frr"] for row in curve if row["fa_per_hour"] <= fa_per_hour]
+    return min(rates, default=1.0)
+
+
+def choose_threshold(curve, max_fa_per_hour):
+    """The lowest threshold with at most ``max_fa_per_hour`` false alarms.
+
+    The lowest such threshold misses the fewest keywords; the highest of
+    the curve if none is that quiet.
+
+    Example
+    -------
+    >>> curve = [{"threshold": 0.5, "fa_per_hour": 30.0},
+    ...          {"threshold": 0.7, "fa_per_hour": 8.0},
+    ...          {"threshold": 0.9, "fa_per_hour": 1.0}]
+    >>> choose_threshold(curve, 10), choose_threshold(curve, 0.5)
+    (0.7, 0.9)
+    """
+    quiet = [
+        r["threshold"] for r in curve if r["fa_per_hour"] <= max_fa_per_hour
+    ]
+    return min(quiet, default=max(r["threshold"] for r in curve))
+
+
+class _Recorder:
+    """Stands for a decoder: keeps the posteriors, decides nothing."""
+
+    def __init__(self, window, hop):
+        self.window, self.hop = window, hop
+        self.rows = []
+
+    def push(self, posteriors):
+        self.rows.append(posteriors)
+        return []
+
+    def flush(self):
+        return []

@@ -8,6 +8,8 @@ Subcommands (each takes ``--source``, a model folder or a hub id)::
                                [--onnx FILE.onnx ...] [--json]
     speechbrain-slimmable export --source S --width W --out FILE.onnx
                                  [--quantize] [--features-only]
+    speechbrain-slimmable detect --source S [--width W] [--threshold T]
+                                 [--onnx FILE.onnx] [--json] FILE...
 
 A user mistake (missing file, unknown width, bad source or data folder,
 corrupt checkpoint) prints one line to stderr and exits with status 1.
@@ -146,6 +148,34 @@ def build_parser():
         help="graph takes features, not waveforms",
     )
     export.set_defaults(run=run_export)
+
+    detect = commands.add_parser(
+        "detect",
+        parents=[common],
+        help="keyword events (label, start, end, score) in long audio",
+    )
+    detect.add_argument("--width", type=float, help="default: widest")
+    detect.add_argument(
+        "--threshold",
+        type=float,
+        help="posterior to fire at (default: the model folder's)",
+    )
+    detect.add_argument(
+        "--onnx",
+        metavar="FILE.onnx",
+        help="run this exported file with onnxruntime instead of PyTorch",
+    )
+    detect.add_argument(
+        "--json", action="store_true", help="print one JSON list of events"
+    )
+    detect.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="audio files; - reads raw 16-bit little-endian mono PCM at the "
+        "model's rate from stdin (e.g. arecord -t raw -f S16_LE -r 16000)",
+    )
+    detect.set_defaults(run=run_detect)
     return parser
 
 
@@ -249,6 +279,40 @@ def run_export(args):
         f"{report['params']:,} parameters, {report['input']} in, "
         f"max |ONNX - PyTorch| = {report['max_abs_diff']:.2g}"
     )
+
+
+def run_detect(args):
+    """Print each file's keyword events as they are decided, or JSON."""
+    classifier = load(args)
+    options = {"threshold": args.threshold, "onnx": args.onnx}
+    if args.width is not None:
+        from speechbrain_slimmable.width import check_width
+
+        check_width(args.width, classifier.widths)
+        options["width"] = args.width
+    rows = []
+    for path in args.files:
+        if path == "-":
+            from speechbrain_slimmable.pcm import read_pcm_chunks
+
+            chunks = read_pcm_chunks(
+                sys.stdin.buffer, classifier.hparams.sample_rate
+            )
+            events = classifier.detect_stream(chunks, name="stdin", **options)
+        else:
+            events = classifier.detect_file(path, **options)
+        for event in events:
+            row = {"file": path, **event.as_dict()}
+            if args.json:
+                rows.append(row)
+            else:
+                print(
+                    f"{path}\t{row['label']}\t{row['start']:.2f}\t"
+                    f"{row['end']:.2f}\t{row['score']:.3f}",
+                    flush=True,
+                )
+    if args.json:
+        print(json.dumps(rows))
 
 
 def onnx_sessions(paths):

@@ -208,8 +208,9 @@ class _Candidate:
 class SlidingWindowDetector:
     """Sliding windows over audio fed in chunks; events as they are decided.
 
-    Holds fewer than ``window`` samples between calls (plus the decoder's
-    ``smoothing`` windows), whatever the length of the stream.
+    Holds fewer than ``window`` samples between calls (``buffered``; plus
+    the decoder's ``smoothing`` windows), whatever the length of the
+    stream.
 
     Arguments
     ---------
@@ -259,6 +260,8 @@ class SlidingWindowDetector:
         self.batch_size = batch_size
         self.name = name
         self.buffer = torch.zeros(0)
+        self.pending = []  # chunks not yet in the buffer (fewer samples
+        self.buffered = 0  # than a window, in both together)
         self.samples = 0  # samples received so far
         self.windows = 0  # windows scored so far
         self.chunks = 0
@@ -279,11 +282,12 @@ class SlidingWindowDetector:
         chunk = self._checked(chunk)
         self.chunks += 1
         self.samples += chunk.numel()
-        self.buffer = torch.cat([self.buffer, chunk])
-        count = 0
-        if self.buffer.numel() >= self.window:
-            count = 1 + (self.buffer.numel() - self.window) // self.hop
-        return self._score(count)
+        self.pending.append(chunk)
+        self.buffered += chunk.numel()
+        if self.buffered < self.window:  # cheap for tiny chunks
+            return []
+        self._merge()
+        return self._score(1 + (self.buffered - self.window) // self.hop)
 
     def flush(self):
         """Score the zero-padded last window if the audio needs one.
@@ -300,6 +304,7 @@ class SlidingWindowDetector:
         """
         if self.samples == 0:
             raise ValueError(f"{self.name} is empty (no audio samples)")
+        self._merge()
         left = self.buffer.numel()
         events = []
         if self.windows == 0 or left > self.window - self.hop:
@@ -320,7 +325,13 @@ class SlidingWindowDetector:
                 events.extend(self.decoder.push(row))
         self.windows += count
         self.buffer = self.buffer[count * self.hop :].clone()
+        self.buffered = self.buffer.numel()
         return events
+
+    def _merge(self):
+        """Append the pending chunks to the buffer."""
+        self.buffer = torch.cat([self.buffer, *self.pending])
+        self.pending = []
 
     def _checked(self, chunk):
         """A float32 1-D tensor, or an error naming the stream position."""

@@ -42,13 +42,14 @@ def build_detector(
         The model; its window is ``clip_samples`` long.
     width : float, optional
         The width to run (the widest by default). With ``onnx`` it only
-        selects the default threshold (the file fixes the width).
+        selects the default threshold, if the file does not name its own.
     threshold : float or dict, optional
         See :class:`EventDecoder`; by default the model folder's
         (:func:`default_threshold`).
     onnx : str, os.PathLike or onnxruntime.InferenceSession, optional
         Run this exported file instead of PyTorch (see
-        :func:`window_scorer`).
+        :func:`window_scorer`); its default threshold is that of the
+        width its metadata names (else of ``width``, else the widest).
     hop : float
         Seconds between window starts.
     name : str
@@ -67,6 +68,9 @@ def build_detector(
     >>> detector.window, detector.hop, detector.decoder.labels
     (16000, 1600, ['_silence_', 'yes'])
     """
+    if onnx is not None:
+        onnx = _session(onnx)
+        width = _onnx_width(onnx) or width
     scorer = window_scorer(classifier, None if onnx else width, onnx)
     if threshold is None:
         threshold = default_threshold(classifier, width)
@@ -243,3 +247,9 @@ def _session(onnx):
     if not os.path.isfile(onnx):
         raise FileNotFoundError(f"ONNX file {os.fspath(onnx)} does not exist")
     return onnx_session(onnx)
+
+
+def _onnx_width(session):
+    """The width an exported file's metadata names, or None."""
+    metadata = session.get_modelmeta().custom_metadata_map
+    return float(metadata["width"]) if "width" in metadata else None

@@ -1,0 +1,293 @@
+"""Keyword detection in long audio and streams (issue 11).
+
+Delay bound checked here: an event is yielded by the chunk that brings the
+stream past ``event.end + (smoothing - 1 + lookahead) * hop`` seconds (0.5 s
+with the defaults), so with 0.1 s chunks at most 0.6 s after the end of the
+event's window.
+"""
+
+import io
+import json
+import wave
+from pathlib import Path
+
+import numpy
+import pytest
+import soundfile
+import torch
+
+from speechbrain_slimmable import cli
+from speechbrain_slimmable.dataio import list_labelled_wavs, split_by_speaker
+from speechbrain_slimmable.detection import (
+    DEFAULT_THRESHOLD,
+    EventDecoder,
+    SlidingWindowDetector,
+    detect_chunks,
+)
+
+MODEL = Path(__file__).resolve().parents[2] / "pretrained" / "gsc12-cnn"
+RATE = 16000
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    from speechbrain_slimmable.inference import SlimmableKWSClassifier
+
+    return SlimmableKWSClassifier.from_hparams(source=MODEL)
+
+
+@pytest.fixture(scope="module")
+def two_keywords(real_data, classifier, tmp_path_factory):
+    """10 s of noise with "yes" at 2 s and "stop" at 6 s (test speakers).
+
+    Clips come from the recipe's test speakers; the first ones the model
+    labels right are taken (this checks placement, not accuracy).
+    """
+    items = list_labelled_wavs(real_data / "gsc12_dev")
+    test = split_by_speaker(items, seed=0)["test"]
+    clips = {}
+    for label in ("yes", "stop"):
+        for path, _ in (item for item in test if item[1] == label):
+            _, score, _, labels = classifier.classify_file(path)
+            if labels[0] == label and score.exp() > 0.9:
+                clips[label] = classifier.load_audio(path)
+                break
+    noise = classifier.load_audio(
+        real_data / "background_noise" / "doing_the_dishes.wav"
+    )
+    audio = noise[-10 * RATE :] * 0.1
+    for label, start in (("yes", 2), ("stop", 6)):
+        clip = clips[label][:RATE]
+        audio[start * RATE : start * RATE + clip.numel()] += clip
+    path = tmp_path_factory.mktemp("two") / "two_keywords.wav"
+    soundfile.write(path, audio.numpy(), RATE)
+    return path, audio
+
+
+def chunked(audio, size):
+    return [audio[i : i + size] for i in range(0, audio.numel(), size)]
+
+
+def same_events(first, second):
+    assert [(e.label, e.start) for e in first] == [
+        (e.label, e.start) for e in second
+    ]
+    for a, b in zip(first, second):
+        assert abs(a.score - b.score) < 1e-3
+
+
+def test_two_keywords_at_the_right_times(classifier, two_keywords):
+    events = classifier.detect_file(two_keywords[0])
+    assert [e.label for e in events] == ["yes", "stop"]
+    for event, start in zip(events, (2.0, 6.0)):
+        overlap = min(event.end, start + 1) - max(event.start, start)
+        assert overlap >= 0.3, event
+        assert 0.5 < event.score <= 1.0
+
+
+@pytest.mark.parametrize("size", [777, 16001, 48000, 10 * RATE])
+def test_stream_gives_the_file_events(classifier, two_keywords, size):
+    path, audio = two_keywords
+    from_file = classifier.detect_file(path, threshold=0.5)
+    stream = classifier.detect_stream(chunked(audio, size), threshold=0.5)
+    assert from_file  # the comparison is not vacuous
+    same_events(from_file, list(stream))
+
+
+def test_one_sample_chunks(classifier, two_keywords):
+    audio = two_keywords[1][int(1.5 * RATE) : int(4 * RATE)]
+    whole = list(classifier.detect_stream([audio], width=0.5, threshold=0.5))
+    one_by_one = classifier.detect_stream(
+        audio.split(1), width=0.5, threshold=0.5
+    )
+    assert whole
+    same_events(whole, list(one_by_one))
+
+
+def test_events_come_with_bounded_delay(classifier, two_keywords):
+    detector_options = {"smoothing": 3, "lookahead": 3}
+    audio, chunk = two_keywords[1], RATE // 10
+    fed, arrivals = 0, []
+    from speechbrain_slimmable.detector import build_detector
+
+    detector = build_detector(classifier, threshold=0.5, **detector_options)
+    for piece in chunked(audio, chunk):
+        fed += piece.numel()
+        arrivals += [(event, fed / RATE) for event in detector.push(piece)]
+    assert len(arrivals) == 2  # both decided before the stream ended
+    bound = (3 - 1 + 3) * 0.1 + chunk / RATE
+    for event, seconds in arrivals:
+        assert seconds <= event.end + bound + 1e-6
+
+
+def test_stream_ending_mid_chunk_is_flushed(classifier, two_keywords):
+    audio = two_keywords[1][: int(6.95 * RATE)]  # "stop" cut at its end
+    chunks = chunked(audio, 1234)  # the last chunk is partial
+    assert chunks[-1].numel() != 1234
+    from speechbrain_slimmable.detector import build_detector
+
+    detector = build_detector(classifier, threshold=0.5)
+    events = [e for c in chunks for e in detector.push(c)]
+    late = detector.flush()
+    assert [e.label for e in events + late] == ["yes", "stop"]
+    last_start = (detector.windows - 1) * detector.hop
+    assert last_start + detector.window >= audio.numel()  # every sample read
+
+
+def test_unknown_and_silence_are_never_reported():
+    labels = ["_silence_", "_unknown_", "yes"]
+    rows = [[0.0, 1.0, 0.0]] * 30 + [[1.0, 0.0, 0.0]] * 30
+    decoder = EventDecoder(labels, threshold=0.1)
+    events = [e for row in rows for e in decoder.push(row)]
+    assert events + decoder.flush() == []
+    with pytest.raises(ValueError, match="must be in"):
+        EventDecoder(labels, threshold={"yes": 1.1})
+
+
+def test_one_event_per_word_however_long():
+    decoder = EventDecoder(["_silence_", "yes"], threshold=0.5)
+    rows = [[0.0, 1.0]] * 100 + [[1.0, 0.0]] * 20 + [[0.0, 1.0]] * 20
+    events = [e for row in rows for e in decoder.push(row)]
+    assert [e.start for e in events + decoder.flush()] == [0.0, 12.0]
+
+
+def test_memory_stays_flat_on_an_hour():
+    cheap = lambda w: numpy.tile([1.0, 0.0], (len(w), 1))  # noqa: E731
+    decoder = EventDecoder(["_silence_", "yes"])
+    detector = SlidingWindowDetector(cheap, decoder, RATE, name="hour")
+    largest = 0
+    for _ in range(360):  # an hour in 10 s chunks (+ one odd sample each)
+        assert detector.push(torch.zeros(10 * RATE + 1)) == []
+        largest = max(largest, detector.buffered)
+    assert detector.flush() == []
+    assert largest < detector.window
+    assert len(decoder._recent) <= 3
+    assert detector.windows == 1 + (360 * (10 * RATE + 1) - RATE) // 1600 + 1
+
+
+def test_onnx_gives_the_pytorch_events(classifier, two_keywords, tmp_path):
+    pytest.importorskip("onnxruntime")
+    path = tmp_path / "w025.onnx"
+    classifier.export_onnx(path, 0.25)
+    torch_events = classifier.detect_file(
+        two_keywords[0], width=0.25, threshold=0.3
+    )
+    onnx_events = classifier.detect_file(
+        two_keywords[0], onnx=path, threshold=0.3
+    )
+    assert torch_events
+    same_events(torch_events, onnx_events)
+
+
+def test_cli_json_and_stdin(classifier, two_keywords, capsys, monkeypatch):
+    path, audio = two_keywords
+    argv = ["detect", "--source", str(MODEL), "--threshold", "0.5", "--json"]
+    assert cli.main(argv + [str(path)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["label"] for r in rows] == ["yes", "stop"]
+    for row in rows:
+        assert set(row) == {"file", "label", "start", "end", "score"}
+        assert row["file"] == str(path)
+        assert isinstance(row["start"], float) and row["end"] > row["start"]
+    pcm = (audio.clamp(-1, 1) * 32767).short().numpy().astype("<i2")
+    monkeypatch.setattr("sys.stdin", _Stdin(pcm.tobytes()))
+    assert cli.main(argv + ["-"]) == 0
+    piped = json.loads(capsys.readouterr().out)
+    assert [(r["file"], r["label"]) for r in piped] == [
+        ("-", "yes"),
+        ("-", "stop"),
+    ]
+    for a, b in zip(rows, piped):
+        assert abs(a["start"] - b["start"]) <= 0.1
+
+
+def test_cli_text_output(classifier, two_keywords, capsys):
+    argv = ["detect", "--source", str(MODEL), str(two_keywords[0])]
+    assert cli.main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[1] for line in lines] == ["yes", "stop"]
+
+
+def _wav_bytes(channels, rate, samples=1600):
+    stream = io.BytesIO()
+    with wave.open(stream, "wb") as out:
+        out.setnchannels(channels)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"\0\0" * channels * samples)
+    return stream.getvalue()
+
+
+class _Stdin:
+    def __init__(self, data):
+        self.buffer = io.BytesIO(data)
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "stdin is empty"),
+        (b"\0\0\0", "stdin ends inside a 16-bit sample at byte 3"),
+        (_wav_bytes(2, RATE), "stdin has 2 channels"),
+        (_wav_bytes(1, 8000), "stdin is sampled at 8000 Hz"),
+    ],
+)
+def test_cli_bad_stdin(classifier, capsys, monkeypatch, data, message):
+    monkeypatch.setattr("sys.stdin", _Stdin(data))
+    assert cli.main(["detect", "--source", str(MODEL), "-"]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_cli_reads_a_wav_header_on_stdin(classifier, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", _Stdin(_wav_bytes(1, RATE, 3 * RATE)))
+    assert cli.main(["detect", "--source", str(MODEL), "--json", "-"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_bad_files_name_themselves(classifier, tmp_path, capsys):
+    nan = tmp_path / "nan.wav"
+    soundfile.write(nan, numpy.full(RATE, numpy.nan), RATE, subtype="FLOAT")
+    empty = tmp_path / "empty.wav"
+    soundfile.write(empty, numpy.zeros(0), RATE)
+    missing = tmp_path / "missing.wav"
+    for path in (nan, empty, missing):
+        assert cli.main(["detect", "--source", str(MODEL), str(path)]) == 1
+        assert str(path) in capsys.readouterr().err
+
+
+def test_bad_stream_chunks_name_the_position(classifier):
+    good = torch.zeros(RATE)
+    nan = torch.full((100,), float("nan"))
+    with pytest.raises(ValueError, match=r"chunk 2 \(from sample 32000"):
+        list(classifier.detect_stream([good, good, nan]))
+    with pytest.raises(ValueError, match="expected mono"):
+        list(classifier.detect_stream([torch.zeros(2, RATE)]))
+    with pytest.raises(ValueError, match="8000 Hz"):
+        classifier.detect_stream([good], sample_rate=8000)
+    with pytest.raises(ValueError, match="stream is empty"):
+        list(classifier.detect_stream([torch.zeros(0)]))
+
+
+def test_default_threshold_from_the_model_folder(tmp_path, classifier):
+    from speechbrain_slimmable.detector import (
+        default_threshold,
+        write_detection_threshold,
+    )
+    from speechbrain_slimmable.inference import SlimmableKWSClassifier
+
+    assert 0 < default_threshold(classifier) <= 1
+    for name in ("hyperparams.yaml", "model.ckpt", "label_encoder.ckpt"):
+        (tmp_path / name).write_bytes((MODEL / name).read_bytes())
+    write_detection_threshold(tmp_path, {1.0: 0.61, 0.25: 0.42})
+    loaded = SlimmableKWSClassifier.from_hparams(source=tmp_path)
+    assert default_threshold(loaded) == 0.61
+    assert default_threshold(loaded, 0.25) == 0.42
+    assert default_threshold(loaded, 0.5) == DEFAULT_THRESHOLD  # fallback
+
+
+def test_chunks_given_to_a_detector_directly():
+    scorer = lambda w: numpy.tile([0.0, 1.0], (len(w), 1))  # noqa: E731
+    decoder = EventDecoder(["_silence_", "yes"], window=1.0, hop=0.5)
+    detector = SlidingWindowDetector(scorer, decoder, 4)
+    events = list(detect_chunks(detector, [numpy.zeros(5, "int16")] * 2))
+    assert [e.label for e in events] == ["yes"]

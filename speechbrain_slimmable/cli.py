@@ -4,8 +4,9 @@ Subcommands (each takes ``--source``, a model folder or a hub id)::
 
     speechbrain-slimmable info --source S
     speechbrain-slimmable classify --source S [--width W] FILE...
-    speechbrain-slimmable eval --source S --data DIR [--widths W ...]
-                               [--onnx FILE.onnx ...] [--json]
+    speechbrain-slimmable eval --source S (--data DIR | --manifest CSV)
+                               [--widths W ...] [--onnx FILE.onnx ...]
+                               [--json]
     speechbrain-slimmable export --source S --width W --out FILE.onnx
                                  [--quantize] [--features-only]
     speechbrain-slimmable detect --source S [--width W] [--threshold T]
@@ -13,6 +14,8 @@ Subcommands (each takes ``--source``, a model folder or a hub id)::
 
 A user mistake (missing file, unknown width, bad source or data folder,
 corrupt checkpoint) prints one line to stderr and exits with status 1.
+torch and SpeechBrain are imported by the subcommands, so ``--help`` and
+``--version`` answer at once.
 
 Authors
  * speechbrain-slimmable developers 2026
@@ -20,21 +23,17 @@ Authors
 
 import argparse
 import collections
+import csv
 import json
 import os
 import sys
 
-import torch
-from tqdm import tqdm
-
-from speechbrain_slimmable.audio import fit_to_window
-from speechbrain_slimmable.dataio import list_labelled_wavs
-from speechbrain_slimmable.inference import SlimmableKWSClassifier
-from speechbrain_slimmable.width import check_width
+from speechbrain_slimmable import __version__
 
 PROGRAM = "speechbrain-slimmable"
 USER_ERRORS = (OSError, ValueError, ImportError)
 BATCH_SIZE = 64
+UNKNOWN_LABEL = "_unknown_"
 
 
 def main(argv=None):
@@ -80,7 +79,8 @@ def build_parser():
         "--source",
         required=True,
         help="model folder (hyperparams.yaml, model.ckpt, label_encoder.ckpt)"
-        " or Hugging Face hub id owner/name",
+        " or Hugging Face hub id owner/name (from the hub, or its cache "
+        "when the hub cannot be reached)",
     )
     common.add_argument(
         "--savedir",
@@ -91,6 +91,9 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog=PROGRAM,
         description="Slimmable keyword spotting: one supernet, many widths.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -104,23 +107,46 @@ def build_parser():
         parents=[common],
         help="label and posterior probability of each audio file",
     )
-    classify.add_argument("--width", type=float, help="default: widest")
-    classify.add_argument("files", nargs="+", metavar="FILE")
+    classify.add_argument(
+        "--width",
+        type=float,
+        help="width to run, one of the model's (see info); default: widest",
+    )
+    classify.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="audio files (WAV, FLAC, OGG; any rate, resampled to the "
+        "model's; a clip longer than the model's window is cut to its "
+        "loudest part)",
+    )
     classify.set_defaults(run=run_classify)
 
     evaluate = commands.add_parser(
         "eval",
         parents=[common],
-        help="accuracy per width on a <class>/<file>.wav folder",
+        help="accuracy per width on labelled clips",
+        description="Accuracy per width on labelled clips. A clip of a "
+        "class the model does not know counts as _unknown_ when the model "
+        "has that class (as in Speech Commands), and is skipped otherwise; "
+        "both are counted.",
+    )
+    clips = evaluate.add_mutually_exclusive_group(required=True)
+    clips.add_argument(
+        "--data", help="folder of <class>/<file>.wav, every file scored"
+    )
+    clips.add_argument(
+        "--manifest",
+        metavar="CSV",
+        help="score the clips a manifest lists (columns wav, command and "
+        "optionally start, stop in samples), e.g. the recipe's test split "
+        "results/<model>/<seed>/data/test.csv",
     )
     evaluate.add_argument(
-        "--data",
-        required=True,
-        help="folder of <class>/<file>.wav; files of classes the model "
-        "does not know are skipped (and counted)",
-    )
-    evaluate.add_argument(
-        "--widths", type=float, nargs="+", help="default: all widths"
+        "--widths",
+        type=float,
+        nargs="+",
+        help="widths to score, each one of the model's; default: all",
     )
     evaluate.add_argument(
         "--onnx",
@@ -137,15 +163,29 @@ def build_parser():
     export = commands.add_parser(
         "export", parents=[common], help="export one width to ONNX"
     )
-    export.add_argument("--width", type=float, required=True)
-    export.add_argument("--out", required=True, metavar="FILE.onnx")
     export.add_argument(
-        "--quantize", action="store_true", help="int8 dynamic quantisation"
+        "--width",
+        type=float,
+        required=True,
+        help="width to export, one of the model's (see info)",
+    )
+    export.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE.onnx",
+        help="ONNX file to write (its folder must exist)",
+    )
+    export.add_argument(
+        "--quantize",
+        action="store_true",
+        help="write int8 weights (dynamic quantisation; the feature front "
+        "end stays float)",
     )
     export.add_argument(
         "--features-only",
         action="store_true",
-        help="graph takes features, not waveforms",
+        help="graph takes log-mel features (batch, frames, n_mels), not "
+        "waveforms",
     )
     export.set_defaults(run=run_export)
 
@@ -181,6 +221,8 @@ def build_parser():
 
 def load(args):
     """The classifier of ``--source``."""
+    from speechbrain_slimmable.inference import SlimmableKWSClassifier
+
     return SlimmableKWSClassifier.from_hparams(
         source=args.source, savedir=args.savedir
     )
@@ -189,7 +231,7 @@ def load(args):
 def run_info(args):
     """Print the model's classes and, per width, parameters and MACs."""
     classifier = load(args)
-    labels = class_labels(classifier)
+    labels = classifier.labels
     print(f"source: {args.source}")
     print(
         f"input: {classifier.hparams.sample_rate} Hz, clips of "
@@ -201,6 +243,8 @@ def run_info(args):
 
 def run_classify(args):
     """Print ``file<TAB>label<TAB>probability`` for each file."""
+    from speechbrain_slimmable.width import check_width
+
     classifier = load(args)
     if args.width is not None:
         check_width(args.width, classifier.widths)
@@ -211,21 +255,29 @@ def run_classify(args):
 
 def run_eval(args):
     """Print the accuracy (%) per width and per ONNX file."""
+    from speechbrain_slimmable.dataio import list_labelled_wavs
+    from speechbrain_slimmable.width import check_width
+
     classifier = load(args)
     widths = args.widths or classifier.widths
     for width in widths:
         check_width(width, classifier.widths)
     sessions = onnx_sessions(args.onnx)
-    encoder = classifier.hparams.label_encoder
-    items = list_labelled_wavs(args.data)
-    kept = [(p, encoder.lab2ind[c]) for p, c in items if c in encoder.lab2ind]
-    skipped = collections.Counter(
-        c for _, c in items if c not in encoder.lab2ind
-    )
+    if args.manifest:
+        clips = read_manifest(args.manifest)
+    else:
+        clips = [((p, None, None), c) for p, c in list_labelled_wavs(args.data)]
+    kept, mapped, skipped = target_indices(clips, classifier.labels)
     if not kept:
         raise ValueError(
-            f"no class folder of {args.data} is a class of the model "
-            f"({', '.join(class_labels(classifier))})"
+            f"no class of {args.manifest or args.data} is a class of the "
+            f"model ({', '.join(classifier.labels)})"
+        )
+    if mapped:
+        print(
+            f"scoring {sum(mapped.values())} files of classes the model "
+            f"does not know as {UNKNOWN_LABEL}: {', '.join(sorted(mapped))}",
+            file=sys.stderr,
         )
     if skipped:
         print(
@@ -251,14 +303,16 @@ def run_eval(args):
         result = {
             "source": args.source,
             "data": args.data,
+            "manifest": args.manifest,
             "files": len(kept),
+            "mapped_to_unknown": dict(mapped),
             "skipped": dict(skipped),
             "widths": rows,
             "onnx": onnx_rows,
         }
         print(json.dumps(result))
         return
-    print(f"{len(kept)} files of {args.data}")
+    print(f"{len(kept)} files of {args.manifest or args.data}")
     print(table(rows, ["width", "params", "macs", "accuracy"]))
     if onnx_rows:
         print(table(onnx_rows, ["file", "bytes", "accuracy"]))
@@ -273,12 +327,23 @@ def run_export(args):
         include_features=not args.features_only,
         quantize=args.quantize,
     )
-    kind = "int8" if report["quantized"] else "float"
-    print(
-        f"wrote {report['path']} ({kind}): width {report['width']}, "
-        f"{report['params']:,} parameters, {report['input']} in, "
-        f"max |ONNX - PyTorch| = {report['max_abs_diff']:.2g}"
+    summary = (
+        f"width {report['width']}, {report['params']:,} parameters, "
+        f"{report['input']} in"
     )
+    if report["quantized"]:
+        same = "same" if report["int8_same_top1"] else "another"
+        print(
+            f"wrote {report['path']} (int8): {summary}; on a test clip the "
+            f"int8 file's max |logit - PyTorch| = "
+            f"{report['int8_max_abs_diff']:.2g}, {same} top-1 class (the "
+            f"float graph before quantisation: {report['max_abs_diff']:.2g})"
+        )
+    else:
+        print(
+            f"wrote {report['path']} (float): {summary}; on a test clip "
+            f"max |logit - PyTorch| = {report['max_abs_diff']:.2g}"
+        )
 
 
 def run_detect(args):
@@ -327,6 +392,137 @@ def onnx_sessions(paths):
     return {path: onnx_session(path) for path in paths}
 
 
+def read_manifest(path):
+    """The clips a manifest CSV lists, with their classes.
+
+    Reads the columns ``wav`` (a path; a relative one is relative to the
+    manifest's folder) and ``command`` (the class), and ``start`` /
+    ``stop`` (sample indices into the file) where present, as in the
+    manifests of ``recipes/GSC/prepare_gsc.py``.
+
+    Arguments
+    ---------
+    path : str
+        The CSV file.
+
+    Returns
+    -------
+    list of ((str, int or None, int or None), str)
+        ``((wav, start, stop), class)`` per row.
+
+    Example
+    -------
+    >>> path = getfixture("tmp_path") / "test.csv"
+    >>> _ = path.write_text("ID,wav,start,stop,command\n"
+    ...                     "a,/d/yes/a.wav,0,16000,yes\n")
+    >>> read_manifest(path)
+    [(('/d/yes/a.wav', 0, 16000), 'yes')]
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"manifest {path} does not exist")
+    with open(path, newline="", encoding="utf-8") as stream:
+        reader = csv.DictReader(stream)
+        missing = {"wav", "command"} - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(
+                f"manifest {path} has no column {', '.join(sorted(missing))}:"
+                " expected a CSV with the columns wav and command (and "
+                "optionally start, stop), as recipes/GSC/prepare_gsc.py "
+                "writes"
+            )
+        rows = list(reader)
+    if not rows:
+        raise ValueError(f"manifest {path} lists no clip")
+    folder = os.path.dirname(os.fspath(path))
+    return [
+        (
+            (
+                os.path.join(folder, row["wav"]),
+                _sample_index(row, "start", path, number),
+                _sample_index(row, "stop", path, number),
+            ),
+            row["command"],
+        )
+        for number, row in enumerate(rows, start=2)  # line 1: the header
+    ]
+
+
+def target_indices(clips, labels):
+    """The model's output index for the class of each clip.
+
+    A class the model lacks is scored as ``_unknown_`` when the model has
+    that class (Speech Commands' definition: every other word is unknown),
+    and skipped otherwise.
+
+    Arguments
+    ---------
+    clips : list of (object, str)
+        Clips and their class names.
+    labels : list of str
+        The model's classes, in output order.
+
+    Returns
+    -------
+    kept : list of (object, int)
+        The clips scored, with the index of their target class.
+    mapped : collections.Counter
+        Clips scored as ``_unknown_``, per class.
+    skipped : collections.Counter
+        Clips not scored, per class.
+
+    Example
+    -------
+    >>> clips = [("a.wav", "yes"), ("b.wav", "cat"), ("c.wav", "cat")]
+    >>> target_indices(clips, ["_unknown_", "yes"])
+    ([('a.wav', 1), ('b.wav', 0), ('c.wav', 0)], Counter({'cat': 2}), Counter())
+    >>> target_indices(clips, ["no", "yes"])[2]
+    Counter({'cat': 2})
+    """
+    index = {label: number for number, label in enumerate(labels)}
+    unknown = index.get(UNKNOWN_LABEL)
+    kept, mapped, skipped = [], collections.Counter(), collections.Counter()
+    for clip, name in clips:
+        if name in index:
+            kept.append((clip, index[name]))
+        elif unknown is not None:
+            kept.append((clip, unknown))
+            mapped[name] += 1
+        else:
+            skipped[name] += 1
+    return kept, mapped, skipped
+
+
+def read_clip(classifier, clip):
+    """The waveform of a clip at the model's rate, fitted to its window.
+
+    Arguments
+    ---------
+    classifier : SlimmableKWSClassifier
+        The model.
+    clip : (str, int or None, int or None)
+        An audio file and the part to read, ``start`` to ``stop`` in
+        samples at the file's own rate (None: from the start, to the end).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(clip_samples,)``.
+    """
+    import soundfile
+
+    from speechbrain_slimmable.audio import check_waveform, fit_to_window
+
+    path, start, stop = clip
+    wav = classifier.load_audio(path)
+    if start is not None or stop is not None:
+        scale = classifier.hparams.sample_rate / soundfile.info(path).samplerate
+        first = round((start or 0) * scale)
+        last = len(wav) if stop is None else round(stop * scale)
+        wav = wav[first:last]
+        check_waveform(wav, f"{path} from sample {start} to {stop}")
+    return fit_to_window(wav, classifier.hparams.clip_samples)
+
+
 def count_correct(classifier, items, widths, sessions):
     """Correct top-1 answers per width and per ONNX session.
 
@@ -334,8 +530,8 @@ def count_correct(classifier, items, widths, sessions):
     ---------
     classifier : SlimmableKWSClassifier
         The model.
-    items : list of (str, int)
-        Audio files and their class indices.
+    items : list of ((str, int or None, int or None), int)
+        Clips (see :func:`read_clip`) and their class indices.
     widths : list of float
         Widths to run.
     sessions : dict
@@ -346,19 +542,16 @@ def count_correct(classifier, items, widths, sessions):
     dict
         Width or ONNX file to the number of correct answers.
     """
+    import torch
+    from tqdm import tqdm
+
     from speechbrain_slimmable.export import run_onnx
 
     correct = collections.Counter()
-    clip_samples = classifier.hparams.clip_samples
     with tqdm(total=len(items), unit="clip", file=sys.stderr) as bar:
         for start in range(0, len(items), BATCH_SIZE):
             batch = items[start : start + BATCH_SIZE]
-            wavs = torch.stack(
-                [
-                    fit_to_window(classifier.load_audio(path), clip_samples)
-                    for path, _ in batch
-                ]
-            )
+            wavs = torch.stack([read_clip(classifier, c) for c, _ in batch])
             targets = torch.tensor([index for _, index in batch])
             for width in widths:
                 _, _, index, _ = classifier.classify_batch(wavs, width=width)
@@ -376,10 +569,18 @@ def count_correct(classifier, items, widths, sessions):
     return correct
 
 
-def class_labels(classifier):
-    """The model's class labels in output order."""
-    encoder = classifier.hparams.label_encoder
-    return [str(encoder.ind2lab[i]) for i in range(len(encoder))]
+def _sample_index(row, column, path, line):
+    """A manifest row's sample index in ``column``; None when empty."""
+    text = (row.get(column) or "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(
+            f"manifest {path}, line {line}: {column} must be a sample index "
+            f"(an integer), got {text!r}"
+        ) from None
 
 
 def table(rows, columns):

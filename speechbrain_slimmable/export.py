@@ -14,17 +14,23 @@ Authors
 
 import ast
 import collections
+import contextlib
 import copy
+import json
+import logging
 import os
+import re
 import tempfile
 
 import torch
 
+from speechbrain_slimmable import __version__
 from speechbrain_slimmable.extract import extract_subnet
 from speechbrain_slimmable.profile import count_parameters
 
 FEATURES_MODULE = "compute_features"
 NAME_SCOPES = "pkg.torch.onnx.name_scopes"
+TIME_AXES = {"waveform": "samples", "features": "frames"}
 
 
 def with_features(compute_features, model):
@@ -68,16 +74,25 @@ def export_onnx(
     compute_features=None,
     quantize=False,
     atol=None,
+    metadata=None,
 ):
     """Export the subnet of ``model`` at ``width`` to an ONNX file.
 
-    The graph takes features ``(batch, time, feats)`` (input ``features``)
-    or, when ``compute_features`` is given, waveforms ``(batch, samples)``
-    (input ``waveform``, the front end included in the graph); it returns
-    ``logits`` ``(batch, n_classes)``. The batch axis is dynamic; the time
-    axis is dynamic where the model allows it (a TC-ResNet takes any
-    length; a KWT any length up to its ``max_frames``) and fixed to the
+    The graph takes features ``(batch, frames, feats)`` (input
+    ``features``) or, when ``compute_features`` is given, waveforms
+    ``(batch, samples)`` (input ``waveform``, the front end included in the
+    graph); it returns ``logits`` ``(batch, n_classes)``. The batch axis is
+    dynamic and named ``batch``; the time axis is dynamic where the model
+    allows it (a TC-ResNet takes any length; a KWT any length up to its
+    ``max_frames``), then named ``samples`` or ``frames``, and fixed to the
     example's length otherwise.
+
+    The file's ``metadata_props`` hold ``width``, ``input``
+    (``"waveform"`` or ``"features"``), ``precision`` (``"float32"`` or
+    ``"int8"``, see :func:`quantize_onnx`), ``speechbrain_slimmable_version``
+    and the entries of
+    ``metadata``; onnxruntime reads them as
+    ``session.get_modelmeta().custom_metadata_map``.
 
     The float file stores the subnet's parameters and BatchNorm running
     statistics under their PyTorch names (prefixed ``model.`` when the
@@ -106,18 +121,25 @@ def export_onnx(
         The feature front end to include (waveform in).
     quantize : bool
         Write an int8 file instead (onnxruntime dynamic quantisation, see
-        :func:`quantize_onnx`); the float graph is still checked first.
+        :func:`quantize_onnx`); the float graph is still checked first,
+        then the int8 file is run on the example too.
     atol : float, optional
         Largest accepted difference on the logits; by default 1e-4 for
         features in and 1e-3 for waveforms in (the ONNX STFT differs from
         torch's by about 1e-3 on log-mel values).
+    metadata : dict, optional
+        More ``metadata_props`` entries, e.g. ``labels`` or
+        ``sample_rate``; a value that is not a string is written as JSON.
 
     Returns
     -------
     dict
         ``path``, ``width``, ``params`` (of the subnet), ``input``
-        (``"features"`` or ``"waveform"``), ``max_abs_diff`` (float graph
-        against PyTorch on the example) and ``quantized``.
+        (``"features"`` or ``"waveform"``), ``max_abs_diff`` (the float
+        graph against PyTorch on the example) and ``quantized``; for an
+        int8 file also ``int8_max_abs_diff`` (the written int8 file against
+        PyTorch on the example) and ``int8_same_top1`` (whether its top-1
+        class equals PyTorch's on the example).
 
     Example
     -------
@@ -127,11 +149,20 @@ def export_onnx(
     ...     SlimmableLinear(3, input_size=16, fixed_out=True),
     ... )
     >>> path = getfixture("tmp_path") / "net.onnx"
-    >>> report = export_onnx(net, path, 0.25, torch.rand(1, 5, 8))
+    >>> report = export_onnx(net, path, 0.25, torch.rand(1, 5, 8),
+    ...     metadata={"labels": ["yes", "no", "up"]})
     >>> report["params"], report["max_abs_diff"] < 1e-4
     (51, True)
-    >>> run_onnx(onnx_session(path), torch.rand(4, 7, 8)).shape
+    >>> session = onnx_session(path)
+    >>> run_onnx(session, torch.rand(4, 7, 8)).shape
     (4, 7, 3)
+    >>> meta = session.get_modelmeta().custom_metadata_map
+    >>> meta["width"], meta["input"], meta["labels"]
+    ('0.25', 'features', '["yes", "no", "up"]')
+    >>> import onnx
+    >>> [d.dim_param for d in onnx.load(path).graph.input[0].type
+    ...     .tensor_type.shape.dim][:2]
+    ['batch', 'frames']
     """
     onnx, _ = _require_onnx()
     subnet = extract_subnet(model, width).cpu().eval()
@@ -149,9 +180,21 @@ def export_onnx(
     # A batch of two avoids torch.export specialising the batch axis to 1.
     traced_input = torch.cat([example_input, example_input])
     dynamic = {0: torch.export.Dim("batch"), 1: torch.export.Dim.AUTO}
+    metadata = {
+        "width": width,
+        "input": name,
+        "precision": "float32",
+        "speechbrain_slimmable_version": __version__,
+        **(metadata or {}),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         float_path = os.path.join(tmp, "float.onnx") if quantize else path
-        with torch.no_grad():
+        # torch lists the torchvision ops it skips, on every export.
+        skipped_ops = _muted(
+            "torch.onnx._internal.exporter._registration",
+            "torchvision is not installed",
+        )
+        with torch.no_grad(), skipped_ops:
             torch.onnx.export(
                 net,
                 (traced_input,),
@@ -165,7 +208,9 @@ def export_onnx(
                 verbose=False,
             )
             expected = net(example_input).numpy()
-        onnx.save(_tidy(onnx.load(float_path)), float_path)
+        graph = _tidy(onnx.load(float_path))
+        _name_time_axis(graph, TIME_AXES[name])
+        onnx.save(_with_metadata(graph, metadata), float_path)
         onnx.checker.check_model(float_path)
         output = run_onnx(onnx_session(float_path), example_input)
         max_abs_diff = float(abs(output - expected).max())
@@ -175,16 +220,21 @@ def export_onnx(
                 f"the ONNX graph of width {width} differs from PyTorch by "
                 f"{max_abs_diff:.3g} (tolerance {atol:g}): not written"
             )
+        report = {
+            "path": path,
+            "width": width,
+            "params": count_parameters(subnet),
+            "input": name,
+            "max_abs_diff": max_abs_diff,
+            "quantized": bool(quantize),
+        }
         if quantize:
             quantize_onnx(float_path, path)
-    return {
-        "path": path,
-        "width": width,
-        "params": count_parameters(subnet),
-        "input": name,
-        "max_abs_diff": max_abs_diff,
-        "quantized": bool(quantize),
-    }
+            output = run_onnx(onnx_session(path), example_input)
+            report["int8_max_abs_diff"] = float(abs(output - expected).max())
+            same = output.argmax(-1) == expected.argmax(-1)
+            report["int8_same_top1"] = bool(same.all())
+    return report
 
 
 def quantize_onnx(source, path):
@@ -195,7 +245,8 @@ def quantize_onnx(source, path):
     front end, if the graph has one, stays in float: quantising the power
     spectrum to 8 bits would wreck the log-mel features. What this costs in
     accuracy is for the evaluation to measure (``speechbrain-slimmable eval
-    --onnx``).
+    --onnx``). The copy keeps the file's ``metadata_props``, with
+    ``precision`` set to ``"int8"``.
 
     Arguments
     ---------
@@ -210,8 +261,11 @@ def quantize_onnx(source, path):
     >>> folder = getfixture("tmp_path")
     >>> _ = export_onnx(net, folder / "f.onnx", 1.0, torch.rand(1, 5, 8))
     >>> quantize_onnx(folder / "f.onnx", folder / "q.onnx")
-    >>> run_onnx(onnx_session(folder / "q.onnx"), torch.rand(2, 5, 8)).shape
+    >>> session = onnx_session(folder / "q.onnx")
+    >>> run_onnx(session, torch.rand(2, 5, 8)).shape
     (2, 5, 3)
+    >>> session.get_modelmeta().custom_metadata_map["precision"]
+    'int8'
     """
     onnx, _ = _require_onnx()
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -219,12 +273,20 @@ def quantize_onnx(source, path):
 
     graph = optimizer.optimize(onnx.load(os.fspath(source)))
     front_end = [node.name for node in graph.graph.node if _in_front_end(node)]
-    quantize_dynamic(
-        graph,
-        os.fspath(path),
-        weight_type=QuantType.QInt8,
-        nodes_to_exclude=front_end,
-    )
+    # onnxruntime's hint to run its pre-processing (graph optimisation,
+    # shape inference) first: the graph was just optimised.
+    with _muted("root", "Please consider to run pre-processing"):
+        quantize_dynamic(
+            graph,
+            os.fspath(path),
+            weight_type=QuantType.QInt8,
+            nodes_to_exclude=front_end,
+        )
+    quantized = onnx.load(os.fspath(path))
+    for entry in quantized.metadata_props:
+        if entry.key == "precision":
+            entry.value = "int8"
+    onnx.save(quantized, os.fspath(path))
 
 
 def onnx_session(path):
@@ -269,6 +331,58 @@ def _tidy(model):
     ):
         del item.metadata_props[:]
     return model
+
+
+def _name_time_axis(model, name):
+    """Name the input's dynamic time axis ``name`` in every shape.
+
+    The exporter calls it ``s<n>`` and writes the shapes that depend on it
+    as expressions such as ``((s81//320)) + 1``: the symbol is renamed in
+    each of them.
+    """
+    time_axis = model.graph.input[0].type.tensor_type.shape.dim[1]
+    if not time_axis.dim_param:  # a fixed length
+        return
+    symbol = re.compile(rf"\b{re.escape(time_axis.dim_param)}\b")
+    for value in (
+        *model.graph.input,
+        *model.graph.output,
+        *model.graph.value_info,
+    ):
+        for dim in value.type.tensor_type.shape.dim:
+            if dim.dim_param:
+                dim.dim_param = symbol.sub(name, dim.dim_param)
+
+
+def _with_metadata(model, metadata):
+    """``model`` with ``metadata_props`` replaced by ``metadata``.
+
+    Strings are written as they are, other values as JSON.
+    """
+    del model.metadata_props[:]
+    for key, value in metadata.items():
+        entry = model.metadata_props.add()
+        entry.key = key
+        entry.value = value if isinstance(value, str) else json.dumps(value)
+    return model
+
+
+@contextlib.contextmanager
+def _muted(logger_name, prefix):
+    """Drop the records of one logger whose message starts with ``prefix``.
+
+    Only while the block runs; ``"root"`` names the root logger.
+    """
+    logger = logging.getLogger(None if logger_name == "root" else logger_name)
+
+    def keep(record):
+        return not str(record.msg).startswith(prefix)
+
+    logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        logger.removeFilter(keep)
 
 
 def _in_front_end(node):

@@ -4,11 +4,15 @@ Authors
  * speechbrain-slimmable developers 2026
 """
 
+import dataclasses
 import os
 import statistics
 import time
 
+import huggingface_hub
 import torch
+from huggingface_hub import constants as hub_constants
+from huggingface_hub.utils import validate_repo_id
 from hyperpyyaml import load_hyperpyyaml
 from speechbrain.dataio.encoder import CategoricalEncoder
 from speechbrain.inference.interfaces import Pretrained
@@ -25,6 +29,8 @@ from speechbrain_slimmable.export import with_features
 from speechbrain_slimmable.extract import extract_subnet
 from speechbrain_slimmable.profile import profile_widths
 from speechbrain_slimmable.width import check_width, check_width_list, set_width
+
+HUB_TIMEOUT_S = 3  # one look at the hub; huggingface_hub retries for ~25 s
 
 
 class SlimmableKWSClassifier(Pretrained):
@@ -112,7 +118,10 @@ class SlimmableKWSClassifier(Pretrained):
         are loaded strictly (see the class), and a local folder never
         reaches for the hub. A ``source`` that is not an existing folder is
         a hub id only if it reads ``owner/name``; otherwise it is a missing
-        folder (FileNotFoundError).
+        folder (FileNotFoundError). A hub id is looked up once, with a
+        timeout of a few seconds: if the hub cannot serve it, a cached copy
+        is read, and without one a FileNotFoundError says what was tried
+        (no waiting through huggingface_hub's retries).
 
         Arguments
         ---------
@@ -142,19 +151,13 @@ class SlimmableKWSClassifier(Pretrained):
         source = _checked_source(source, hparams_file)
         if fetch_config is None:
             fetch_config = FetchConfig(overwrite=os.path.isdir(str(source)))
+        if isinstance(source, str) and not os.path.isdir(source):
+            fetch_config = _hub_fetch_config(source, hparams_file, fetch_config)
         fetching = {
             "local_strategy": local_strategy,
             "fetch_config": fetch_config,
         }
-        try:
-            hparams_path = fetch(hparams_file, source, savedir, **fetching)
-        except OSError as error:
-            if os.path.isdir(str(source)):
-                raise
-            raise FileNotFoundError(
-                f"{source} is no local folder, and fetching it from the "
-                f"hub failed: {_summary(error)}"
-            ) from None
+        hparams_path = fetch(hparams_file, source, savedir, **fetching)
         with open(hparams_path, encoding="utf-8") as stream:
             hparams = load_hyperpyyaml(stream, overrides or {})
         hparams["savedir"] = savedir
@@ -173,6 +176,12 @@ class SlimmableKWSClassifier(Pretrained):
     def widths(self):
         """The widths the supernet serves, widest first."""
         return check_width_list(self.hparams.widths)
+
+    @property
+    def labels(self):
+        """The class labels, in the order of the model's outputs."""
+        encoder = self.hparams.label_encoder
+        return [str(encoder.ind2lab[i]) for i in range(len(encoder))]
 
     def load_audio(self, path):
         """Read a local audio file as the model's mono waveform.
@@ -444,7 +453,11 @@ class SlimmableKWSClassifier(Pretrained):
         See :func:`speechbrain_slimmable.export.export_onnx`; checked against
         PyTorch on one clip of noise. The graph takes waveforms at the
         model's rate (``include_features=True``) or features; it does not
-        fit clips to the window: give it ``clip_samples``-long clips.
+        fit clips to the window: give it ``clip_samples``-long clips. Its
+        ``metadata_props`` also hold what a device needs to feed it and
+        read its output: ``labels`` (a JSON list, in output order),
+        ``sample_rate``, ``clip_samples`` and ``n_mels`` (the features per
+        frame).
 
         Returns
         -------
@@ -460,14 +473,21 @@ class SlimmableKWSClassifier(Pretrained):
         )
         features = self.mods.compute_features
         with torch.no_grad():
-            example = clip if include_features else features(clip)
+            clip_features = features(clip)
+        metadata = {
+            "labels": self.labels,
+            "sample_rate": self.hparams.sample_rate,
+            "clip_samples": self.hparams.clip_samples,
+            "n_mels": clip_features.shape[-1],
+        }
         return export_onnx(
             self.mods.model,
             path,
             width,
-            example,
+            clip if include_features else clip_features,
             compute_features=features if include_features else None,
             quantize=quantize,
+            metadata=metadata,
         )
 
     def _logits(self, wavs, width):
@@ -578,12 +598,15 @@ def _mismatches(own, state):
 
 
 def _summary(error, limit=120):
-    """The error's type and the first line of its message, shortened."""
+    """The error's type and the first line of its message, shortened to
+    ``limit`` characters (None: in full)."""
     lines = str(error).strip().splitlines()
     text = (
         f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
     )
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    if limit is None or len(text) <= limit:
+        return text
+    return text[: limit - 3] + "..."
 
 
 def _few(items, shown=5):
@@ -607,9 +630,73 @@ def _checked_source(source, hparams_file):
         return text
     if os.path.exists(text):
         raise FileNotFoundError(f"{text} is not a model folder")
-    hub_like = text.count("/") == 1 and not text.startswith(("/", ".", "~"))
-    if isinstance(source, os.PathLike) or not hub_like:
+    if isinstance(source, os.PathLike) or not _is_hub_id(text):
         raise FileNotFoundError(
-            f"model folder {text} does not exist (a hub id reads owner/name)"
+            f"model folder {text} does not exist (no {os.path.abspath(text)}),"
+            " and it is not a hub id (those read owner/name)"
         )
     return text
+
+
+def _is_hub_id(text):
+    """Whether ``text`` reads as a Hugging Face hub id ``owner/name``.
+
+    Example
+    -------
+    >>> [_is_hub_id(t) for t in ("org/kws", "kws", "a/b/c", "./kws", "~/a")]
+    [True, False, False, False, False]
+    """
+    try:
+        validate_repo_id(text)
+    except ValueError:
+        return False
+    return text.count("/") == 1
+
+
+def _hub_fetch_config(repo_id, filename, fetch_config):
+    """The ``fetch_config`` to fetch ``filename`` of a hub id with.
+
+    One request (timeout ``HUB_TIMEOUT_S``) checks that the hub serves the
+    file, unless the hub is off (``HF_HUB_OFFLINE=1`` or
+    ``allow_network=False``). If it does, ``fetch_config`` is returned as
+    it is; if not but the file is in the Hugging Face cache, a copy that
+    reads the cache only.
+
+    Raises
+    ------
+    FileNotFoundError
+        If neither the hub nor the cache has the file; the message names
+        the local folder that was looked for first.
+    """
+    if hub_constants.HF_HUB_OFFLINE:
+        problem = "the Hugging Face hub is off here (HF_HUB_OFFLINE=1)"
+    elif not fetch_config.allow_network:
+        problem = "fetch_config does not allow the network"
+    else:
+        url = huggingface_hub.hf_hub_url(
+            repo_id, filename, revision=fetch_config.revision
+        )
+        try:
+            huggingface_hub.get_hf_file_metadata(
+                url, token=fetch_config.token, timeout=HUB_TIMEOUT_S
+            )
+            return fetch_config
+        except Exception as error:  # network and HTTP errors of many kinds
+            problem = (
+                f"the Hugging Face hub does not serve {url} "
+                f"({_summary(error, limit=None)})"
+            )
+    cached = huggingface_hub.try_to_load_from_cache(
+        repo_id,
+        filename,
+        cache_dir=fetch_config.huggingface_cache_dir,
+        revision=fetch_config.revision,
+    )
+    if isinstance(cached, str):
+        return dataclasses.replace(fetch_config, allow_network=False)
+    raise FileNotFoundError(
+        f"{repo_id} is not a local folder (no {os.path.abspath(repo_id)}), so "
+        f"it was read as a hub id owner/name, but {problem} and it is not "
+        "in the Hugging Face cache: give the path of an existing model "
+        "folder, or the id of a model on the hub that is reachable or cached"
+    )

@@ -339,8 +339,10 @@ def download_gsc(data_folder, version="v0.02", url=None, keep_archive=False):
             f"({err}). Without internet access, download {url} on another "
             f"machine and extract it into {data_folder} (it must hold "
             "testing_list.txt, validation_list.txt, _background_noise_/ and "
-            "one folder per word), or pass url= a file:// URL or local path "
-            "of the tarball."
+            "one folder per word), or extract a copy of the tarball (a local "
+            "path or file:// URL) with: python recipes/GSC/prepare_gsc.py "
+            f"{data_folder} SAVE_FOLDER --download --url TARBALL (in Python: "
+            "prepare_gsc(..., download=True, url=TARBALL))."
         ) from err
 
     try:
@@ -701,7 +703,8 @@ def _write_csv(path, rows, columns=CSV_COLUMNS):
 
 
 def _main():
-    """Command line: ``python prepare_gsc.py DATA SAVE [--task 12]``."""
+    """Command line: ``python prepare_gsc.py DATA SAVE [--task 12]
+    [--download [--url URL]]``."""
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -712,6 +715,9 @@ def _main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--download", action="store_true")
     parser.add_argument("--version", default="v0.02", choices=GSC_VERSIONS)
+    parser.add_argument(
+        "--url", default=None, help="tarball to download: URL or local path"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
     paths = prepare_gsc(
@@ -722,6 +728,7 @@ def _main():
         seed=args.seed,
         download=args.download,
         version=args.version,
+        url=args.url,
     )
     for split, path in paths.items():
         print(f"{split}: {path}")

@@ -1,40 +1,50 @@
 #!/usr/bin/env python3
 """Regenerate every number of the README's results section.
 
-On the same data, split, epochs, augmentation and seed, for the slimmable
-TC-ResNet and KWT:
+On the same data, split, epochs and augmentation, for the slimmable
+TC-ResNet (CNN) and KWT:
 
-1. accuracy per width on the speaker-disjoint test split of (a) a supernet
-   trained with the sandwich rule and in-place distillation, (b) a supernet
-   trained the paper's way (every width each batch) and (c) a model of each
-   width trained alone from scratch (a width list of one);
-2. training cost: wall-clock and optimizer steps of a supernet against the
-   sum of the separate models, and how the ratio changes with 4, 8 and 16
-   widths (timed training steps);
-3. size and speed per width: parameters, MACs, ONNX file size, and batch-1
-   latency for one 1-second clip (features included) in PyTorch eager and in
-   onnxruntime, as ratios to width 1.0;
-4. the supernet's overhead at width 1.0 against its extracted subnet.
+1. accuracy per width on the speaker-disjoint test split, mean and spread
+   over seeds, of (a) a supernet trained with the sandwich rule and
+   in-place distillation, (b) a supernet trained the paper's way (every
+   width each batch, labels only) and (c) a model of each width trained
+   alone (a width list of one), with the validation accuracy that chooses
+   each YAML's default strategy;
+2. an ablation of the recipe: the CNN supernet (sandwich + distillation)
+   without each change of the recipe, one at a time;
+3. the KWT with and without a CNN teacher (the benchmark's own CNN, which
+   never heard the test speakers);
+4. training cost: wall-clock of a supernet against the sum of the separate
+   models, and per training step with 4, 8 and 16 widths;
+5. size and speed per width: parameters, MACs, ONNX size, batch-1 latency of
+   one 1-s clip (features included) in PyTorch eager and onnxruntime, and
+   the supernet's overhead at width 1.0 against its extracted subnet.
 
-Usage (about 40 minutes on 2 CPU cores)::
+It then trains the published models on the training and test speakers
+(validation speakers kept for model selection) and writes them to
+``pretrained/``.
+
+Usage (about 90 minutes on 2 CPU cores, two trainings at a time)::
 
     python benchmarks/run.py --data_folder ../shared/data/gsc12_dev \\
         --noise_folder ../shared/data/background_noise
 
-Runs already finished (their ``results.json`` exists) are reused, so an
-interrupted benchmark continues. Writes ``benchmarks/results.md``,
-``benchmarks/accuracy_vs_params.png``, ``benchmarks/results.json``, the
-tables of README.md's results section and the model folders
-``pretrained/gsc12-cnn`` and ``pretrained/gsc12-kwt``.
+Every requirement is checked before training; finished runs are reused (an
+interrupted benchmark continues); ``benchmarks/results.{md,json}``, the
+plot, README.md's results section and ``pretrained/`` are written only when
+every stage has succeeded.
 
 Authors
  * speechbrain-slimmable developers 2026
 """
 
 import argparse
+import concurrent.futures
+import importlib.util
 import json
 import os
 import platform
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -47,63 +57,145 @@ from pathlib import Path
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
 WIDTHS = [1.0, 0.75, 0.5, 0.25]
 FAMILIES = {"cnn": "hparams/tcresnet.yaml", "kwt": "hparams/kwt.yaml"}
-METHODS = {
-    "sandwich+KD": ["--strategy=sandwich", "--distillation=True"],
-    "all (paper)": ["--strategy=all", "--distillation=False"],
-}
+SANDWICH = "sandwich+KD"
+PAPER = "all (paper)"
 SCRATCH = "scratch"
+TEACHER = "sandwich+KD+CNN teacher"
+METHODS = {
+    SANDWICH: ["--strategy=sandwich", "--distillation=True"],
+    PAPER: ["--strategy=all", "--distillation=False"],
+}
+# One line per change of the recipe: the CNN supernet (sandwich + in-place
+# distillation) without it.
+ABLATION = {
+    "without BN recalibration before validation": ["--recalibration_batches=0"],
+    "without warm-up/decay (constant lr 0.003)": [
+        "--lr_scheduler=null",
+        "--lr=0.003",
+    ],
+    "without per-utterance normalisation": ["--compute_features=!ref <fbank>"],
+    "with stronger noise (SNR 0-20 dB)": ["--snr_low=0", "--snr_high=20"],
+    "without in-place distillation": ["--distillation=False"],
+}
+# Published models: train on train + test speakers, select on valid.
+PUBLISH_SPLIT = "--split_fractions=[0.9, 0.1, 0.0]"
 
 
-def train(family, method, width, args):
-    """Run the recipe once (reused if done); returns its results.json."""
-    name = method if width is None else f"{SCRATCH}-{width:g}"
-    output = Path(args.output) / family / slug(name) / str(args.seed)
-    results = output / "pretrained" / "results.json"
-    if not results.is_file():
-        extra = METHODS.get(method, [])
-        if width is not None:
-            extra = [
-                f"--widths=[{width}]",
-                "--strategy=all",
-                "--distillation=False",
+def check_requirements():
+    """Fail before any training if a later stage could not run."""
+    missing = [
+        name
+        for name in ("matplotlib", "onnx", "onnxruntime", "onnxscript")
+        if importlib.util.find_spec(name) is None
+    ]
+    if missing:
+        raise SystemExit(
+            f"benchmarks/run.py needs {', '.join(missing)}: run "
+            '`.venv/bin/pip install -e ".[test,plot]"` first'
+        )
+
+
+class Runner:
+    """Runs the recipe, two trainings at a time; reuses finished runs."""
+
+    def __init__(self, args):
+        self.args = args
+        self.pool = concurrent.futures.ThreadPoolExecutor(args.jobs)
+
+    def output(self, family, name, seed):
+        """Folder of one run."""
+        slug = name.replace(" ", "_").replace("(", "").replace(")", "")
+        return Path(self.args.output) / family / slug / str(seed)
+
+    def submit(self, family, name, seed, extra):
+        """Start one run; the future gives its ``results.json``."""
+        return self.pool.submit(self.train, family, name, seed, extra)
+
+    def train(self, family, name, seed, extra):
+        """Run the recipe once (reused if done); returns its results."""
+        output = self.output(family, name, seed)
+        results = output / "pretrained" / "results.json"
+        if not results.is_file():
+            command = [
+                sys.executable,
+                "recipes/GSC/train.py",
+                FAMILIES[family],
+                f"--data_folder={self.args.data_folder}",
+                f"--noise_folder={self.args.noise_folder}",
+                f"--task={self.args.task}",
+                f"--output_folder={os.path.relpath(output, REPO)}",
+                f"--number_of_epochs={self.args.epochs}",
+                f"--seed={seed}",
+                *extra,
             ]
-        command = [
-            sys.executable,
-            str(REPO / "recipes" / "GSC" / "train.py"),
-            str(REPO / FAMILIES[family]),
-            f"--data_folder={args.data_folder}",
-            f"--noise_folder={args.noise_folder}",
-            f"--task={args.task}",
-            f"--output_folder={output}",
-            f"--number_of_epochs={args.epochs}",
-            f"--seed={args.seed}",
-            *extra,
-        ]
-        print(f"[benchmark] {family} {name}: training", flush=True)
-        log = output.parent / f"{output.name}.log"
-        output.parent.mkdir(parents=True, exist_ok=True)
-        with open(log, "w") as stream:
-            subprocess.run(command, check=True, stdout=stream, stderr=stream)
-    return json.loads(results.read_text())
+            print(f"[benchmark] {family} {name} seed {seed}", flush=True)
+            output.parent.mkdir(parents=True, exist_ok=True)
+            log = output.parent / f"{output.name}.log"
+            env = dict(os.environ, OMP_NUM_THREADS="1")
+            with open(log, "w") as stream:
+                done = subprocess.run(
+                    command, cwd=REPO, env=env, stdout=stream, stderr=stream
+                )
+            if done.returncode != 0:
+                raise RuntimeError(
+                    f"{family} {name} seed {seed} failed, see {log}"
+                )
+        return json.loads(results.read_text())
 
 
-def accuracy_runs(args):
-    """Stage 1 and the full-training part of stage 2."""
-    runs = {}
+def scratch_flags(width):
+    """Recipe flags of one width trained alone."""
+    return [f"--widths=[{width}]", "--strategy=all", "--distillation=False"]
+
+
+def accuracy_runs(runner, args):
+    """Stages 1-3: every training of the comparison, two at a time."""
+    seeds = {"cnn": args.seeds, "kwt": args.seeds[: args.kwt_seeds]}
+    jobs = {}
     for family in args.families:
-        runs[family] = {m: train(family, m, None, args) for m in METHODS}
-        runs[family][SCRATCH] = {
-            width: train(family, SCRATCH, width, args) for width in WIDTHS
-        }
-    return runs
+        for seed in seeds[family]:
+            for method, flags in METHODS.items():
+                jobs[family, method, seed] = runner.submit(
+                    family, method, seed, flags
+                )
+            for width in WIDTHS:
+                jobs[family, f"{SCRATCH}-{width:g}", seed] = runner.submit(
+                    family, f"{SCRATCH}-{width:g}", seed, scratch_flags(width)
+                )
+    if "cnn" in args.families and args.ablation:
+        for change, flags in ABLATION.items():
+            jobs["cnn", change, args.seeds[0]] = runner.submit(
+                "cnn", change, args.seeds[0], METHODS[SANDWICH] + flags
+            )
+    if "kwt" in args.families and "cnn" in args.families:
+        teacher = jobs["cnn", SANDWICH, args.seeds[0]].result()
+        del teacher  # trained: its folder teaches the KWT
+        folder = runner.output("cnn", SANDWICH, args.seeds[0]) / "pretrained"
+        for seed in seeds["kwt"]:
+            jobs["kwt", TEACHER, seed] = runner.submit(
+                "kwt",
+                TEACHER,
+                seed,
+                METHODS[SANDWICH]
+                + [f"--teacher_source={os.path.relpath(folder, REPO)}"],
+            )
+    return {key: job.result() for key, job in jobs.items()}
 
 
-def step_seconds(hparams_file, widths, strategy, args, steps=12):
+def recipe_module():
+    """``recipes/GSC/train.py`` as a module (recipes are not a package)."""
+    path = REPO / "recipes" / "GSC" / "train.py"
+    spec = importlib.util.spec_from_file_location("gsc_train", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def step_seconds(recipe, widths, strategy, args, steps=12):
     """Median seconds of one training step of the recipe's SandwichBrain."""
-    sys.path.insert(0, str(REPO / "recipes" / "GSC"))
-    import train as recipe
     from hyperpyyaml import load_hyperpyyaml
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -115,9 +207,9 @@ def step_seconds(hparams_file, widths, strategy, args, steps=12):
             "widths": widths,
             "strategy": strategy,
             "num_sampled_widths": 4,
-            "distillation": strategy == "sandwich",
+            "distillation": True,
         }
-        with open(REPO / hparams_file) as fin:
+        with open(REPO / FAMILIES["cnn"]) as fin:
             hparams = load_hyperpyyaml(fin, overrides)
         brain, datasets = recipe.build_brain(
             hparams, {"device": "cpu"}, checkpointer=False
@@ -130,9 +222,8 @@ def step_seconds(hparams_file, widths, strategy, args, steps=12):
             **dict(hparams["train_dataloader_opts"], shuffle=False),
         )
         times = []
-        for index, batch in enumerate(loader):
+        for batch in loader:
             start = time.perf_counter()
-            brain.step = index + 1
             brain.fit_batch(batch)
             times.append(time.perf_counter() - start)
             if len(times) == steps + 2:
@@ -141,26 +232,28 @@ def step_seconds(hparams_file, widths, strategy, args, steps=12):
 
 
 def cost_scaling(args):
-    """Stage 2: supernet step time vs the summed single-width step times."""
+    """Stage 4: one supernet step against one step of each separate model.
+
+    ``all`` runs every width (the saving is augmentation and features,
+    computed once per batch); ``sandwich`` samples 4 widths per step.
+    """
+    torch.set_num_threads(1)
+    recipe = recipe_module()
     rows = []
-    hparams_file = FAMILIES["cnn"]
     single = {}
     for count in (4, 8, 16):
         widths = [round(1.0 - i * 0.75 / (count - 1), 4) for i in range(count)]
         for width in widths:
             if width not in single:
-                single[width] = step_seconds(hparams_file, [width], "all", args)
-        supernet = step_seconds(hparams_file, widths, "sandwich", args)
+                single[width] = step_seconds(recipe, [width], "all", args)
         separate = sum(single[w] for w in widths)
-        rows.append(
-            {
-                "widths": count,
-                "supernet_step_s": round(supernet, 4),
-                "separate_steps_s": round(separate, 4),
-                "ratio": round(supernet / separate, 3),
-            }
-        )
-        print(f"[benchmark] cost with {count} widths: {rows[-1]}", flush=True)
+        row = {"widths": count, "separate_steps_s": round(separate, 4)}
+        for strategy in ("all", "sandwich"):
+            seconds = step_seconds(recipe, widths, strategy, args)
+            row[f"{strategy}_step_s"] = round(seconds, 4)
+            row[f"{strategy}_ratio"] = round(seconds / separate, 3)
+        rows.append(row)
+        print(f"[benchmark] cost with {count} widths: {row}", flush=True)
     return rows
 
 
@@ -177,15 +270,13 @@ def median_ms(function, repeats):
 
 
 def speed(folder, args):
-    """Stages 3 and 4 for one model folder."""
+    """Stage 5 for one model folder."""
     from speechbrain_slimmable import set_width
     from speechbrain_slimmable.export import onnx_session, run_onnx
     from speechbrain_slimmable.inference import SlimmableKWSClassifier
 
     torch.set_num_threads(1)
-    classifier = SlimmableKWSClassifier.from_hparams(
-        source=str(folder), savedir=str(Path(args.output) / "savedir")
-    )
+    classifier = SlimmableKWSClassifier.from_hparams(source=str(folder))
     clip = torch.randn(1, classifier.hparams.clip_samples) * 0.1
     features = classifier.mods.compute_features(clip)
     rows = []
@@ -230,182 +321,168 @@ def speed(folder, args):
     return rows, overhead
 
 
-def slug(name):
-    """Folder name of a run."""
-    return name.replace(" ", "_").replace("(", "").replace(")", "")
+def per_width(runs, family, method, seeds, key="accuracy"):
+    """Per width: the values of ``key`` over seeds."""
+    values = {width: [] for width in WIDTHS}
+    for seed in seeds:
+        if method == SCRATCH:
+            for width in WIDTHS:
+                run = runs[family, f"{SCRATCH}-{width:g}", seed]
+                values[width].append(run["widths"][0][key])
+        else:
+            for row in runs[family, method, seed]["widths"]:
+                values[row["width"]].append(row[key])
+    return values
 
 
-def publish(family, methods, args):
-    """Copy the supernet with the best mean test accuracy to pretrained/.
+def mean_spread(values):
+    """``mean ± std`` (or the one value) of a list."""
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
 
-    Returns the folder and the method chosen.
-    """
-    method = max(
-        METHODS,
+
+def method_names(family, args, runs):
+    """The methods run for ``family``, in table order."""
+    names = [SANDWICH, PAPER]
+    if any(key[:2] == (family, TEACHER) for key in runs):
+        names.append(TEACHER)
+    return names + [SCRATCH]
+
+
+def seeds_of(family, args):
+    """Seeds run for ``family``."""
+    return args.seeds if family == "cnn" else args.seeds[: args.kwt_seeds]
+
+
+def best_on_validation(runs, family, args):
+    """The supernet method with the best mean validation accuracy."""
+    seeds = seeds_of(family, args)
+    candidates = [m for m in method_names(family, args, runs) if m != SCRATCH]
+    return max(
+        candidates,
         key=lambda m: statistics.mean(
-            r["accuracy"] for r in methods[m]["widths"]
+            statistics.mean(v)
+            for v in per_width(
+                runs, family, m, seeds, "valid_accuracy"
+            ).values()
         ),
     )
-    run = methods[method]
-    source = (
-        Path(args.output)
-        / family
-        / slug(method)
-        / str(args.seed)
-        / "pretrained"
-    )
-    target = REPO / "pretrained" / f"gsc12-{family}"
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(source, target)
-    rows = run["widths"]
-    table = "\n".join(
-        f"| {r['width']:g} | {r['params']:,} | {r['macs']:,} | "
-        f"{r['accuracy']:.2f} |"
-        for r in rows
-    )
-    architecture = "TC-ResNet" if family == "cnn" else "KWT"
-    widths = ", ".join(f"{r['width']:g}" for r in rows)
-    (target / "README.md").write_text(
-        f"""# gsc12-{family}: slimmable keyword-spotting supernet
-
-A {architecture} supernet trained once for
-widths {widths} with speechbrain-slimmable, strategy `{method}` (the
-method with the best mean test accuracy in the benchmark).
-
-- **Data**: `gsc12_dev`, 2,945 real Speech Commands v0.02 clips (12 classes:
-  yes no up down left right on off stop go, `_unknown_`, `_silence_`), split
-  by speaker into train / valid / test (data seed 0). It is far smaller than
-  the full dataset: accuracies are not comparable with published
-  full-dataset results.
-- **Training command**:
-  `python benchmarks/run.py --data_folder ../shared/data/gsc12_dev
-  --noise_folder ../shared/data/background_noise` (which runs
-  `python recipes/GSC/train.py {FAMILIES[family]}
-  --data_folder=... --noise_folder=... --number_of_epochs={args.epochs}
-  {" ".join(METHODS[method])}`).
-
-| width | parameters | MACs | test accuracy (%) |
-| --- | --- | --- | --- |
-{table}
-
-```python
-from speechbrain_slimmable.inference import SlimmableKWSClassifier
-kws = SlimmableKWSClassifier.from_hparams(source="pretrained/gsc12-{family}")
-print(kws.classify_file("yes.wav", width=0.5))
-```
-
-Speech Commands is by Pete Warden (Google), licensed CC BY 4.0: Warden, P.
-"Speech Commands: A Dataset for Limited-Vocabulary Speech Recognition",
-arXiv:1804.03209, 2018.
-"""
-    )
-    return target, method
 
 
-def plot(runs, path):
-    """Accuracy vs parameters, one line per method and family."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(7, 4.5))
-    markers = {"cnn": "o", "kwt": "s"}
-    for family, methods in runs.items():
-        for method in METHODS:
-            rows = methods[method]["widths"]
-            axes.plot(
-                [r["params"] / 1000 for r in rows],
-                [r["accuracy"] for r in rows],
-                marker=markers[family],
-                label=f"{family} {method}",
+def accuracy_table(runs, args):
+    """Stage 1 and 3 tables, and which method wins on validation."""
+    lines = []
+    for family in args.families:
+        seeds = seeds_of(family, args)
+        methods = method_names(family, args, runs)
+        test = {m: per_width(runs, family, m, seeds) for m in methods}
+        head = " | ".join(methods)
+        lines += [
+            f"**{family}** (test accuracy %, mean ± std over seeds "
+            f"{', '.join(map(str, seeds))}):",
+            "",
+            f"| width | params | {head} | {SANDWICH} − scratch |",
+            "| --- | --- | " + "--- | " * len(methods) + "--- |",
+        ]
+        first = runs[family, SANDWICH, seeds[0]]["widths"]
+        for row in first:
+            width = row["width"]
+            cells = " | ".join(mean_spread(test[m][width]) for m in methods)
+            gain = statistics.mean(test[SANDWICH][width]) - statistics.mean(
+                test[SCRATCH][width]
             )
-        scratch = [methods[SCRATCH][w]["widths"][0] for w in WIDTHS]
-        axes.plot(
-            [r["params"] / 1000 for r in scratch],
-            [r["accuracy"] for r in scratch],
-            marker=markers[family],
-            linestyle="--",
-            label=f"{family} each width from scratch",
-        )
-    axes.set_xscale("log")
-    axes.set_xlabel("parameters (thousands, log scale)")
-    axes.set_ylabel("test accuracy (%)")
-    axes.set_title("gsc12_dev, speaker-disjoint test split")
-    axes.grid(True, alpha=0.3)
-    axes.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
+            lines.append(
+                f"| {width:g} | {row['params']:,} | {cells} | {gain:+.2f} |"
+            )
+        valid = {
+            m: statistics.mean(
+                statistics.mean(v)
+                for v in per_width(
+                    runs, family, m, seeds, "valid_accuracy"
+                ).values()
+            )
+            for m in methods
+            if m != SCRATCH
+        }
+        summary = ", ".join(f"{m} {v:.2f}" for m, v in valid.items())
+        lines += [
+            "",
+            f"Mean validation accuracy over widths and seeds: {summary}; "
+            f"best: **{best_on_validation(runs, family, args)}**.",
+            "",
+        ]
+    return lines
 
 
-def report(runs, cost, speeds, args):
-    """The markdown tables."""
+def ablation_table(runs, args):
+    """Stage 2 table: the final recipe, then one change removed a line."""
+    seed = args.seeds[0]
+    reference = runs["cnn", SANDWICH, seed]["widths"]
     lines = [
-        "Command: `python benchmarks/run.py --data_folder "
-        f"{args.data_folder} --noise_folder {args.noise_folder}` "
-        f"({args.epochs} epochs, seed {args.seed}, one run per model).",
-        f"Hardware: {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPU cores, torch {torch.__version__}.",
+        f"CNN supernet, {SANDWICH}, seed {seed}: test accuracy (%) and its "
+        "change against the full recipe (first line).",
         "",
-        "### 1. Test accuracy (%) per width",
-        "",
-        "| model | width | params | sandwich+KD | all (paper) | scratch |"
-        " sandwich+KD − scratch |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| recipe | 1.0 | 0.75 | 0.5 | 0.25 | mean change |",
+        "| --- | --- | --- | --- | --- | --- |",
+        "| full recipe | "
+        + " | ".join(f"{r['accuracy']:.2f}" for r in reference)
+        + " | |",
     ]
-    for family, methods in runs.items():
-        for index, width in enumerate(WIDTHS):
-            sandwich = methods["sandwich+KD"]["widths"][index]
-            paper = methods["all (paper)"]["widths"][index]
-            scratch = methods[SCRATCH][width]["widths"][0]
-            lines.append(
-                f"| {family} | {width:g} | {sandwich['params']:,} | "
-                f"{sandwich['accuracy']:.2f} | {paper['accuracy']:.2f} | "
-                f"{scratch['accuracy']:.2f} | "
-                f"{sandwich['accuracy'] - scratch['accuracy']:+.2f} |"
-            )
-    lines += [
-        "",
-        "### 2. Training cost (same epochs)",
-        "",
-        "| model | supernet | wall-clock (s) | optimizer steps |"
-        " 4 scratch models (s) | steps | ratio |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+    for change in ABLATION:
+        rows = runs["cnn", change, seed]["widths"]
+        delta = statistics.mean(
+            r["accuracy"] - b["accuracy"] for r, b in zip(rows, reference)
+        )
+        lines.append(
+            f"| {change} | "
+            + " | ".join(f"{r['accuracy']:.2f}" for r in rows)
+            + f" | {delta:+.2f} |"
+        )
+    return lines + [""]
+
+
+def cost_table(runs, cost, args):
+    """Stage 4 tables."""
+    lines = [
+        "| model | supernet | wall-clock (s) | 4 models alone (s) | ratio |",
+        "| --- | --- | --- | --- | --- |",
     ]
-    for family, methods in runs.items():
-        separate = [methods[SCRATCH][w]["training"] for w in WIDTHS]
-        seconds = sum(t["seconds"] for t in separate)
-        steps = sum(t["optimizer_steps"] for t in separate)
+    for family in args.families:
+        seed = seeds_of(family, args)[0]
+        alone = sum(
+            runs[family, f"{SCRATCH}-{w:g}", seed]["training"]["seconds"]
+            for w in WIDTHS
+        )
         for method in METHODS:
-            own = methods[method]["training"]
+            own = runs[family, method, seed]["training"]["seconds"]
             lines.append(
-                f"| {family} | {method} | {own['seconds']:.0f} | "
-                f"{own['optimizer_steps']} | {seconds:.0f} | {steps} | "
-                f"{own['seconds'] / seconds:.2f} |"
+                f"| {family} | {method} | {own:.0f} | {alone:.0f} | "
+                f"{own / alone:.2f} |"
             )
     lines += [
         "",
-        "Per training step (CNN, sandwich rule with 4 sampled widths, median"
-        " of timed steps) against the sum of one step of each separate"
-        " model:",
+        "Per training step (CNN, batch 64, forward + backward + step, one "
+        "thread, median) against one step of each separate model:",
         "",
-        "| widths | supernet step (s) | separate steps (s) | ratio |",
-        "| --- | --- | --- | --- |",
+        "| widths | separate (s) | all widths (s) | ratio |"
+        " sandwich, 4 sampled (s) | ratio |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for row in cost:
         lines.append(
-            f"| {row['widths']} | {row['supernet_step_s']} | "
-            f"{row['separate_steps_s']} | {row['ratio']} |"
+            f"| {row['widths']} | {row['separate_steps_s']} | "
+            f"{row['all_step_s']} | {row['all_ratio']} | "
+            f"{row['sandwich_step_s']} | {row['sandwich_ratio']} |"
         )
-    lines += [
-        "",
-        "### 3. Size and speed per width (batch 1, one 1-s clip, features"
-        " included, 1 thread, median)",
-        "",
-        "| model | width | params | MACs | ONNX (KiB) | eager (ms) |"
-        " eager ratio | onnxruntime (ms) | onnxruntime ratio |"
-        " onnxruntime, model only (ms) | model-only ratio |",
+    return lines + [""]
+
+
+def speed_table(speeds):
+    """Stage 5 tables."""
+    lines = [
+        "| model | width | params | MACs | ONNX (KiB) | eager (ms) | ratio |"
+        " onnxruntime (ms) | ratio | onnxruntime, model only (ms) | ratio |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for family, (rows, _) in speeds.items():
@@ -419,9 +496,10 @@ def report(runs, cost, speeds, args):
             )
     lines += [
         "",
-        "### 4. Supernet overhead at width 1.0 (eager, features included)",
+        "Supernet at width 1.0 against its extracted subnet (eager, features"
+        " included):",
         "",
-        "| model | supernet (ms) | extracted subnet (ms) | ratio |",
+        "| model | supernet (ms) | subnet (ms) | ratio |",
         "| --- | --- | --- | --- |",
     ]
     for family, (_, overhead) in speeds.items():
@@ -429,44 +507,179 @@ def report(runs, cost, speeds, args):
             f"| {family} | {overhead['supernet_eager_ms']} | "
             f"{overhead['subnet_eager_ms']} | {overhead['ratio']} |"
         )
+    return lines + [""]
+
+
+def report(runs, cost, speeds, published, args, command):
+    """The markdown results section."""
+    lines = [
+        f"Command: `{command}`",
+        f"Hardware: {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPU cores, torch {torch.__version__}; "
+        f"{args.jobs} trainings at a time, one thread each; "
+        f"{args.epochs} epochs.",
+        "",
+        "### 1. Test accuracy per width (speaker-disjoint test split)",
+        "",
+        *accuracy_table(runs, args),
+    ]
+    if args.ablation and "cnn" in args.families:
+        lines += ["### 2. What each change of the recipe buys", ""]
+        lines += ablation_table(runs, args)
+    lines += ["### 3. Training cost", ""] + cost_table(runs, cost, args)
+    lines += ["### 4. Size and speed per width", ""]
+    lines += [
+        "Batch 1, one 1-s clip, features included, 1 thread, median of "
+        f"{args.repeats}; ratios to width 1.0.",
+        "",
+        *speed_table(speeds),
+    ]
+    lines += ["### 5. Published models", ""]
+    for family, (method, rows) in published.items():
+        valid = ", ".join(
+            f"{r['width']:g}: {r['valid_accuracy']:.2f}" for r in rows
+        )
+        lines.append(
+            f"- `pretrained/gsc12-{family}`: {method} (best on validation "
+            f"above), trained on the training and test speakers; "
+            f"validation accuracy per width {valid}."
+        )
     return "\n".join(lines) + "\n"
 
 
-def main():
-    """Run every stage and write the report."""
+def plot(runs, args, path):
+    """Accuracy vs parameters: one line per method and family."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    markers = {"cnn": "o", "kwt": "s"}
+    for family in args.families:
+        seeds = seeds_of(family, args)
+        params = [
+            r["params"] / 1000
+            for r in runs[family, SANDWICH, seeds[0]]["widths"]
+        ]
+        for method in method_names(family, args, runs):
+            values = per_width(runs, family, method, seeds)
+            axes.errorbar(
+                params,
+                [statistics.mean(values[w]) for w in WIDTHS],
+                yerr=[
+                    statistics.stdev(values[w]) if len(seeds) > 1 else 0
+                    for w in WIDTHS
+                ],
+                marker=markers[family],
+                linestyle="--" if method == SCRATCH else "-",
+                capsize=3,
+                label=f"{family} {method}",
+            )
+    axes.set_xscale("log")
+    axes.set_xlabel("parameters (thousands, log scale)")
+    axes.set_ylabel("test accuracy (%)")
+    axes.set_title("gsc12_dev, speaker-disjoint test split")
+    axes.grid(True, alpha=0.3)
+    axes.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+
+
+def publish_runs(runner, runs, args):
+    """Train the published models on train + test speakers.
+
+    Each family uses its method that won on validation; the KWT learns from
+    the published CNN as its teacher when that method won.
+    """
+    chosen = {f: best_on_validation(runs, f, args) for f in args.families}
+    flags = {}
+    for family, method in chosen.items():
+        base = METHODS.get(method, METHODS[SANDWICH])
+        flags[family] = base + [PUBLISH_SPLIT]
+    results = {}
+    if "cnn" in args.families:
+        results["cnn"] = runner.train(
+            "cnn", f"publish {chosen['cnn']}", args.seeds[0], flags["cnn"]
+        )
+    if "kwt" in args.families:
+        if chosen["kwt"] == TEACHER:
+            folder = runner.output(
+                "cnn", f"publish {chosen['cnn']}", args.seeds[0]
+            )
+            flags["kwt"].append(
+                "--teacher_source="
+                + os.path.relpath(folder / "pretrained", REPO)
+            )
+        results["kwt"] = runner.train(
+            "kwt", f"publish {chosen['kwt']}", args.seeds[0], flags["kwt"]
+        )
+    return {
+        family: (chosen[family], results[family]["widths"])
+        for family in results
+    }
+
+
+def main(argv=None):
+    """Run every stage, then write every output."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data_folder", required=True)
     parser.add_argument("--noise_folder", required=True)
     parser.add_argument("--task", default="12")
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument(
+        "--kwt_seeds", type=int, default=1, help="seeds of the KWT runs"
+    )
+    parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--families", nargs="+", default=list(FAMILIES))
-    parser.add_argument("--output", default=str(REPO / "results" / "benchmark"))
-    args = parser.parse_args()
-    runs = accuracy_runs(args)
+    parser.add_argument("--no-ablation", dest="ablation", action="store_false")
+    parser.add_argument("--output", default="results/benchmark")
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser.parse_args(argv)
+    command = shlex.join(["python", "benchmarks/run.py", *argv])
+    check_requirements()
+    os.chdir(REPO)
+    runner = Runner(args)
+    runs = accuracy_runs(runner, args)
+    published = publish_runs(runner, runs, args)
     cost = cost_scaling(args)
     speeds = {}
     for family in args.families:
-        folder, method = publish(family, runs[family], args)
-        print(f"[benchmark] pretrained/{folder.name}: {method}", flush=True)
-        speeds[family] = speed(folder, args)
-    here = Path(__file__).parent
-    (here / "results.md").write_text(report(runs, cost, speeds, args))
-    (here / "results.json").write_text(
+        folder = runner.output(
+            family, f"publish {published[family][0]}", args.seeds[0]
+        )
+        speeds[family] = speed(folder / "pretrained", args)
+    text = report(runs, cost, speeds, published, args, command)
+    with tempfile.TemporaryDirectory() as tmp:
+        plot(runs, args, Path(tmp) / "accuracy_vs_params.png")
+        shutil.move(
+            Path(tmp) / "accuracy_vs_params.png",
+            HERE / "accuracy_vs_params.png",
+        )
+    (HERE / "results.md").write_text(text)
+    (HERE / "results.json").write_text(
         json.dumps(
             {
-                "runs": runs,
+                "command": command,
+                "runs": {" / ".join(map(str, k)): v for k, v in runs.items()},
                 "cost": cost,
                 "speed": speeds,
             },
             indent=2,
-            default=str,
         )
     )
-    plot(runs, here / "accuracy_vs_params.png")
-    update_readme(REPO / "README.md", (here / "results.md").read_text())
-    print((here / "results.md").read_text())
+    for family in args.families:
+        source = runner.output(
+            family, f"publish {published[family][0]}", args.seeds[0]
+        )
+        target = REPO / "pretrained" / f"gsc12-{family}"
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(source / "pretrained", target)
+    update_readme(REPO / "README.md", text)
+    print(text)
 
 
 def update_readme(path, results):

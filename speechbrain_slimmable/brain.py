@@ -14,6 +14,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 from speechbrain_slimmable.nnet.normalization import SwitchableNorm
 from speechbrain_slimmable.recalibration import recalibrate_bn
+from speechbrain_slimmable.teacher import ExternalTeacher
 from speechbrain_slimmable.width import check_width_list, set_width
 
 STRATEGIES = ("all", "sandwich")
@@ -114,6 +115,11 @@ class SandwichBrain(sb.Brain):
     extra_widths : list of float
         Widths outside ``widths`` (norms with ``shared_affine: True``)
         calibrated and evaluated after training.
+    teacher_source : str, optional
+        A trained model folder (or hub id) whose widest width teaches the
+        supernet's widest (see :class:`ExternalTeacher`); the recipe needs
+        ``label_encoder`` in its hparams. ``teacher_weight`` (default 0.5)
+        weighs its term against the labels.
     lr_scheduler : callable, optional
         Called with the optimizer after every optimizer step (e.g.
         ``speechbrain.nnet.schedulers.LinearWarmupScheduler``: warm-up,
@@ -162,6 +168,7 @@ class SandwichBrain(sb.Brain):
                 f"{self.criterion!r}"
             )
         self.extra_widths = self._check_extra_widths()
+        self.teacher = None
         self.calibration_set = None
         self.calibration_features = []
 
@@ -260,6 +267,11 @@ class SandwichBrain(sb.Brain):
         targets : torch.Tensor
             Class indices ``(batch,)``, replicated as augmentation requires.
         """
+        features, targets, _ = self.prepare_batch(batch, stage)
+        return features, targets
+
+    def prepare_batch(self, batch, stage):
+        """:meth:`prepare_features`, and the (augmented) waveforms too."""
         batch = batch.to(self.device)
         wavs, lens = batch.sig
         targets = batch.command_encoded
@@ -275,15 +287,20 @@ class SandwichBrain(sb.Brain):
         if stage == sb.Stage.TRAIN and fea_augment is not None:
             features, lens = fea_augment(features, lens)
             targets = fea_augment.replicate_labels(targets)
-        return features, targets
+            wavs = wavs.repeat(len(targets) // len(wavs), 1)
+        return features, targets, wavs
 
-    def width_loss(self, logits, targets, teacher_logits=None):
-        """Loss of one width: labels, or labels and the widest's output."""
+    def width_loss(self, logits, targets, teacher_logits=None, weight=None):
+        """Loss of one width: labels, or labels and a teacher's output.
+
+        ``weight`` of the teacher term defaults to ``distillation_weight``.
+        """
         smoothing = self.hparam("label_smoothing", 0.0)
         loss = F.cross_entropy(logits, targets, label_smoothing=smoothing)
         if teacher_logits is None:
             return loss
-        weight = self.hparam("distillation_weight", 1.0)
+        if weight is None:
+            weight = self.hparam("distillation_weight", 1.0)
         temperature = self.hparam("distillation_temperature", 1.0)
         distill = soft_cross_entropy(logits, teacher_logits, temperature)
         return (1 - weight) * loss + weight * distill
@@ -298,7 +315,10 @@ class SandwichBrain(sb.Brain):
         should_step = (self.step % self.grad_accumulation_factor) == 0
         self.on_fit_batch_start(batch, should_step)
         with torch.no_grad(), self.training_ctx:
-            features, targets = self.prepare_features(batch, sb.Stage.TRAIN)
+            features, targets, wavs = self.prepare_batch(batch, sb.Stage.TRAIN)
+            external = None
+            if self.teacher is not None:
+                external = self.teacher(wavs)
         widths = self.training_widths()
         distill = self.hparam("distillation", False)
         teacher, losses = None, {}
@@ -308,7 +328,15 @@ class SandwichBrain(sb.Brain):
                 with self.training_ctx:
                     set_width(self.modules.model, width)
                     logits = self.modules.model(features)
-                    loss = self.width_loss(logits, targets, teacher)
+                    if index == 0 and external is not None:
+                        loss = self.width_loss(
+                            logits,
+                            targets,
+                            external,
+                            self.hparam("teacher_weight", 0.5),
+                        )
+                    else:
+                        loss = self.width_loss(logits, targets, teacher)
                 scaled_loss = self.scaler.scale(
                     loss / self.grad_accumulation_factor
                 )
@@ -338,6 +366,15 @@ class SandwichBrain(sb.Brain):
             losses.append(loss.mean())
         set_width(self.modules.model, self.widths[0])
         return torch.stack(losses).mean().detach().cpu()
+
+    def on_fit_start(self):
+        """SpeechBrain's set-up; then load ``teacher_source`` if set."""
+        super().on_fit_start()
+        source = self.hparam("teacher_source")
+        if source is not None and self.teacher is None:
+            self.teacher = ExternalTeacher(
+                source, self.hparams.label_encoder, device=self.device
+            )
 
     def on_fit_batch_end(self, batch, outputs, loss, should_step):
         """Step ``lr_scheduler`` (if any) after each optimizer step."""

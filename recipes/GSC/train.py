@@ -22,6 +22,7 @@ Authors
 import json
 import math
 import os
+import shlex
 import sys
 import time
 
@@ -121,10 +122,51 @@ def prepare_data(hparams):
             "--noise_folder=DIR (e.g. ../shared/data/background_noise) or "
             "train without noise augmentation (see hparams/quickstart.yaml)"
         )
-    return {
+    manifests = {
         split: os.path.join(hparams["data_save_folder"], f"{split}.csv")
         for split in ("train", "valid", "test")
     }
+    return merge_training_splits(manifests, hparams.get("train_splits"))
+
+
+def merge_training_splits(manifests, train_splits):
+    """Train on several splits: their manifests joined as ``train``.
+
+    ``train_splits: [train, test]`` trains a model to publish on every
+    speaker but the validation ones; the joined splits are then not
+    evaluated.
+
+    Arguments
+    ---------
+    manifests : dict
+        Split name to manifest path.
+    train_splits : list of str, optional
+        Splits to train on (default: ``[train]``).
+
+    Returns
+    -------
+    dict
+        The manifests of ``train`` and of the splits left to evaluate.
+    """
+    train_splits = list(train_splits or ["train"])
+    unknown = sorted(set(train_splits) - set(manifests))
+    if unknown or "valid" in train_splits or "train" not in train_splits:
+        raise ValueError(
+            f"train_splits must hold train and may add test, got "
+            f"{train_splits}: valid selects the checkpoint"
+        )
+    if train_splits == ["train"]:
+        return manifests
+    joined = os.path.join(
+        os.path.dirname(manifests["train"]), "+".join(train_splits) + ".csv"
+    )
+    with open(joined, "w", encoding="utf-8") as out:
+        for index, split in enumerate(train_splits):
+            with open(manifests[split], encoding="utf-8") as part:
+                lines = part.readlines()
+            out.writelines(lines if index == 0 else lines[1:])
+    kept = {k: v for k, v in manifests.items() if k not in train_splits}
+    return dict(kept, train=joined)
 
 
 def build_brain(hparams, run_opts, checkpointer=True):
@@ -137,7 +179,7 @@ def build_brain(hparams, run_opts, checkpointer=True):
         ``train``, ``valid`` and ``test`` datasets.
     """
     datasets = dataio_prep(hparams, prepare_data(hparams))
-    if "lr_scheduler" in hparams:
+    if hparams.get("lr_scheduler") is not None:
         hparams["lr_scheduler"] = per_step_scheduler(hparams, datasets["train"])
     brain = SandwichBrain(
         modules=hparams["modules"],
@@ -147,6 +189,38 @@ def build_brain(hparams, run_opts, checkpointer=True):
         checkpointer=hparams["checkpointer"] if checkpointer else None,
     )
     return brain, datasets
+
+
+@sb.utils.checkpoints.register_checkpoint_hooks
+class TrainingClock:
+    """Seconds of training, summed over the runs that resume each other.
+
+    Checkpointed with the model, so a resumed run reports the time of the
+    whole training, and a finished run started again reports the time it
+    took, not the seconds of the restart.
+    """
+
+    def __init__(self):
+        self.before = 0.0
+        self.start = time.perf_counter()
+
+    def elapsed(self):
+        """Seconds of training so far."""
+        return self.before + time.perf_counter() - self.start
+
+    @sb.utils.checkpoints.mark_as_saver
+    def save(self, path):
+        """Write the seconds so far."""
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(str(self.elapsed()))
+
+    @sb.utils.checkpoints.mark_as_loader
+    def load(self, path, end_of_epoch=False):
+        """Continue from the seconds of the checkpoint."""
+        del end_of_epoch
+        with open(path, encoding="utf-8") as f:
+            self.before = float(f.read())
+        self.start = time.perf_counter()
 
 
 def per_step_scheduler(hparams, train_set):
@@ -167,15 +241,27 @@ def per_step_scheduler(hparams, train_set):
 
 
 def width_table(rows):
-    """Markdown table of width, parameters, MACs and test accuracy."""
+    """Markdown table of width, parameters, MACs and accuracies.
+
+    Example
+    -------
+    >>> print(width_table([{"width": 1.0, "params": 1000, "macs": 2000,
+    ...                     "valid_accuracy": 90.0}]))
+    | width | parameters | MACs | valid accuracy (%) | test accuracy (%) |
+    | --- | --- | --- | --- | --- |
+    | 1 | 1,000 | 2,000 | 90.00 | (trained on) |
+    """
     lines = [
-        "| width | parameters | MACs | test accuracy (%) |",
-        "| --- | --- | --- | --- |",
+        "| width | parameters | MACs | valid accuracy (%) |"
+        " test accuracy (%) |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for row in rows:
+        test = row.get("accuracy")
+        test = "(trained on)" if test is None else f"{test:.2f}"
         lines.append(
             f"| {row['width']:g} | {row['params']:,} | {row['macs']:,} | "
-            f"{row['accuracy']:.2f} |"
+            f"{row['valid_accuracy']:.2f} | {test} |"
         )
     return "\n".join(lines)
 
@@ -192,7 +278,8 @@ def main(argv):
         overrides=overrides,
     )
     brain, datasets = build_brain(hparams, run_opts)
-    start = time.perf_counter()
+    clock = TrainingClock()
+    hparams["checkpointer"].add_recoverable("training_clock", clock)
     brain.fit(
         brain.hparams.epoch_counter,
         datasets["train"],
@@ -201,16 +288,21 @@ def main(argv):
         valid_loader_kwargs=hparams["valid_dataloader_opts"],
     )
     training = {
-        "seconds": round(time.perf_counter() - start, 1),
+        "seconds": round(clock.elapsed(), 1),
         "optimizer_steps": brain.optimizer_step,
     }
 
-    brain.evaluate(
-        datasets["test"],
-        min_key=brain.criterion,
-        test_loader_kwargs=hparams["valid_dataloader_opts"],
-    )
-    accuracies = brain.width_accuracies()
+    # The kept checkpoint (best on validation), on validation and test.
+    accuracies = {}
+    for split in ("valid", "test"):
+        if split not in datasets:
+            continue
+        brain.evaluate(
+            datasets[split],
+            min_key=brain.criterion,
+            test_loader_kwargs=hparams["valid_dataloader_opts"],
+        )
+        accuracies[split] = brain.width_accuracies()
 
     model = hparams["model"]
     example = hparams["compute_features"](
@@ -218,7 +310,9 @@ def main(argv):
     )
     rows = profile_widths(model, brain.widths, example)
     for row in rows:
-        row["accuracy"] = accuracies[row["width"]]
+        row["valid_accuracy"] = accuracies["valid"][row["width"]]
+        if "test" in accuracies:
+            row["accuracy"] = accuracies["test"][row["width"]]
     table = width_table(rows)
     print(table)
     if sb.utils.distributed.if_main_process():
@@ -230,7 +324,7 @@ def main(argv):
             final,
             model,
             hparams["label_encoder"],
-            readme=model_card(hparams_file, argv, table),
+            readme=model_card(hparams_file, argv, table, hparams),
         )
         with open(os.path.join(folder, "results.json"), "w") as f:
             json.dump(
@@ -247,22 +341,34 @@ def overrides_dict(overrides):
     return dict(YAML(typ="safe").load(overrides) or {})
 
 
-def model_card(hparams_file, argv, table):
+def model_card(hparams_file, argv, table, hparams):
     """A short README for the model folder."""
-    command = " ".join(["python recipes/GSC/train.py", *argv])
+    command = shlex.join(["python", "recipes/GSC/train.py", *argv])
+    splits = " + ".join(hparams.get("train_splits") or ["train"])
     return f"""# Slimmable keyword-spotting supernet
 
-Trained with speechbrain-slimmable from `{hparams_file}`:
+Trained with speechbrain-slimmable from `{hparams_file}`, on the `{splits}`
+part of `{hparams["data_folder"]}` split by speaker (data seed
+{hparams["data_seed"]}); the checkpoint kept is the one with the lowest
+`{hparams["ckpt_criterion"]}` on the validation speakers:
 
 ```bash
 {command}
 ```
 
-Test accuracy per width (test split of the data above):
+Accuracy per width of the kept checkpoint:
 
 {table}
 
-Load it with `SlimmableKWSClassifier.from_hparams(source=<this folder>)`.
+```python
+from speechbrain_slimmable.inference import SlimmableKWSClassifier
+kws = SlimmableKWSClassifier.from_hparams(source="<this folder>")
+out_prob, score, index, label = kws.classify_file("yes.wav", width=0.5)
+```
+
+Speech Commands (if trained on it) is by Pete Warden (Google), licensed
+CC BY 4.0: Warden, P. "Speech Commands: A Dataset for Limited-Vocabulary
+Speech Recognition", arXiv:1804.03209, 2018.
 """
 
 

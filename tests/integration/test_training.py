@@ -116,8 +116,8 @@ def test_fit_batch_distils_from_the_widest_and_steps_once(monkeypatch):
     features = torch.randn(4, 8)
     monkeypatch.setattr(
         brain,
-        "prepare_features",
-        lambda batch, stage: (features, torch.tensor([0, 1, 2, 0])),
+        "prepare_batch",
+        lambda batch, stage: (features, torch.tensor([0, 1, 2, 0]), None),
     )
     brain.step = 1
     brain.fit_batch(None)
@@ -279,6 +279,7 @@ def test_validation_recalibrates_stale_statistics(tmp_path, train_data):
         train_loader_kwargs=hparams["train_dataloader_opts"],
         valid_loader_kwargs=loader,
     )
+    brain.checkpointer = None  # evaluate the weights in memory
     brain.evaluate(datasets["valid"], test_loader_kwargs=loader)
     calibrated = brain.width_accuracies()
     # Statistics far from the data, as a lagging momentum average can be.

@@ -413,8 +413,8 @@ def read_manifest(path):
     Example
     -------
     >>> path = getfixture("tmp_path") / "test.csv"
-    >>> _ = path.write_text("ID,wav,start,stop,command\n"
-    ...                     "a,/d/yes/a.wav,0,16000,yes\n")
+    >>> _ = path.write_text("ID,wav,start,stop,command\\n"
+    ...                     "a,/d/yes/a.wav,0,16000,yes\\n")
     >>> read_manifest(path)
     [(('/d/yes/a.wav', 0, 16000), 'yes')]
     """

@@ -19,12 +19,14 @@ import importlib
 __version__ = "0.1.0"
 
 _PUBLIC = {
+    "at_width": "speechbrain_slimmable.width",
     "count_macs": "speechbrain_slimmable.profile",
     "count_parameters": "speechbrain_slimmable.profile",
     "extract_subnet": "speechbrain_slimmable.extract",
     "profile_widths": "speechbrain_slimmable.profile",
     "recalibrate_bn": "speechbrain_slimmable.recalibration",
     "round_channels": "speechbrain_slimmable.width",
+    "served_widths": "speechbrain_slimmable.width",
     "set_width": "speechbrain_slimmable.width",
 }
 __all__ = sorted(_PUBLIC)

@@ -1,13 +1,18 @@
-"""Width state of slimmable layers: rounding, validation and switching.
+"""The width contract: which widths a model serves, and switching them.
 
 Width is an attribute of every slimmable module (never a global flag): a
 model switches width when :func:`set_width` walks its modules and sets it on
-each of them.
+each of them, and it answers itself which widths it serves
+(:func:`served_widths`). :func:`at_width` runs a block at one width and
+restores the previous one. How a width becomes channels is
+:func:`round_channels`; how channels become slices of a weight is
+:mod:`speechbrain_slimmable.nnet.channels`.
 
 Authors
  * speechbrain-slimmable developers 2026
 """
 
+import contextlib
 import math
 
 
@@ -116,7 +121,10 @@ class Slimmable:
     A subclass serves the widths in ``self.widths`` (or any width in (0, 1]
     when it is ``None``), keeps the current one in ``self.width`` and defines
     ``to_static()``, which returns a plain torch module holding copies of the
-    weights active at that width (see :func:`extract_subnet`).
+    weights active at that width (see :func:`extract_subnet`). A subclass
+    may accept more widths in :meth:`check_width` than it serves in eval
+    mode (a shared-affine BatchNorm trains any width but keeps statistics
+    for ``self.widths`` only).
 
     Example
     -------
@@ -194,3 +202,92 @@ def set_width(module, width):
     for layer in layers:
         layer.set_width(width)
     return module
+
+
+def served_widths(module):
+    """The widths at which ``module`` runs in eval mode, widest first.
+
+    Asks the model itself (its switchable norms), never a config file:
+    the widths every slimmable layer serves. ``None`` means any width in
+    (0, 1] (a universal model whose norms keep no per-width state, or a
+    model of sliced layers only). A universal BatchNorm model
+    (``shared_affine=True``) trains any width but serves the widths it has
+    statistics for; :func:`speechbrain_slimmable.recalibrate_bn` adds one.
+
+    Arguments
+    ---------
+    module : torch.nn.Module
+        A model containing slimmable layers.
+
+    Returns
+    -------
+    list of float or None
+
+    Example
+    -------
+    >>> import torch
+    >>> from speechbrain_slimmable.nnet.linear import SlimmableLinear
+    >>> from speechbrain_slimmable.nnet.normalization import (
+    ...     SwitchableBatchNorm1d)
+    >>> model = torch.nn.Sequential(
+    ...     SlimmableLinear(8, input_size=4, fixed_in=True),
+    ...     SwitchableBatchNorm1d(input_size=8, widths=[0.5, 1.0]),
+    ... )
+    >>> served_widths(model)
+    [1.0, 0.5]
+    >>> served_widths(model[0]) is None
+    True
+    """
+    served = None
+    for layer in slimmable_modules(module):
+        if layer.widths is None:
+            continue
+        if served is None:
+            served = list(layer.widths)
+        else:
+            served = [
+                w
+                for w in served
+                if any(math.isclose(w, other) for other in layer.widths)
+            ]
+    return None if served is None else sorted(served, reverse=True)
+
+
+@contextlib.contextmanager
+def at_width(module, width):
+    """Run a block with ``module`` at ``width``, then restore its widths.
+
+    The width is checked once, by :func:`set_width`, before any layer
+    switches; on leaving (normally or by an exception) every slimmable
+    layer gets back the width it had.
+
+    Arguments
+    ---------
+    module : torch.nn.Module
+        A model containing slimmable layers.
+    width : float
+        The width to run at.
+
+    Yields
+    ------
+    torch.nn.Module
+        The same module, at ``width``.
+
+    Example
+    -------
+    >>> import torch
+    >>> from speechbrain_slimmable.nnet.linear import SlimmableLinear
+    >>> model = SlimmableLinear(8, input_size=4, fixed_in=True)
+    >>> with at_width(model, 0.5):
+    ...     model(torch.rand(2, 4)).shape
+    torch.Size([2, 4])
+    >>> model(torch.rand(2, 4)).shape
+    torch.Size([2, 8])
+    """
+    previous = [(layer, layer.width) for layer in slimmable_modules(module)]
+    set_width(module, width)
+    try:
+        yield module
+    finally:
+        for layer, layer_width in previous:
+            layer.width = layer_width

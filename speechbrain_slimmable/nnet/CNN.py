@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from speechbrain.nnet.CNN import Conv1d, Conv2d
 
-from speechbrain_slimmable.nnet.channels import SlicedChannels, take_channels
+from speechbrain_slimmable.nnet.channels import SlicedChannels, plain_layer
 
 
 class SlicedConvMixin(SlicedChannels):
@@ -27,7 +27,6 @@ class SlicedConvMixin(SlicedChannels):
         kernel_size,
         fixed_in=False,
         fixed_out=False,
-        divisor=1,
         **kwargs,
     ):
         super().__init__(in_channels, out_channels, kernel_size, **kwargs)
@@ -44,7 +43,6 @@ class SlicedConvMixin(SlicedChannels):
             fixed_out,
             in_splits=splits,
             out_splits=splits,
-            divisor=divisor,
         )
         if self.depthwise and fixed_in != fixed_out:
             raise ValueError("a depthwise convolution slims in and out alike")
@@ -53,57 +51,50 @@ class SlicedConvMixin(SlicedChannels):
         """Groups used at the current width."""
         return self.active_in() if self.depthwise else self.groups
 
-    def active_weights(self):
-        """Return the weight and bias slices active at the current width."""
-        out = self.active_out()
-        splits = self.out_splits
-        weight = take_channels(self.weight, 0, out, splits)
-        weight = weight.narrow(1, 0, self.active_in() // self.active_groups())
-        bias = self.bias
-        if bias is not None:
-            bias = take_channels(bias, 0, out, splits)
-        return weight, bias
+    def slices(self):
+        """Filters follow the output, their depth the input of a group."""
+        out = (self.active_out(), self.out_splits)
+        depth = (self.active_in() // self.active_groups(), 1)
+        return {"weight": (out, depth), "bias": (out,)}
 
     def conv_forward(self, x, conv):
         """Run the functional ``conv`` with the active slices on ``x``."""
-        self.check_input(x, 1)
+        active = self.active_tensors()
+        weight = active["weight"]
+        groups = weight.shape[0] if self.depthwise else self.groups
+        self.check_input(x, 1, weight.shape[1] * groups)
         padding = self.padding
         if self.padding_mode != "zeros":
             x = F.pad(
                 x, self._reversed_padding_repeated_twice, self.padding_mode
             )
             padding = 0
-        weight, bias = self.active_weights()
         return conv(
             x,
             weight,
-            bias,
+            active.get("bias"),
             self.stride,
             padding,
             self.dilation,
-            self.active_groups(),
+            groups,
         )
 
     def to_static(self):
         """Return a plain torch convolution holding the active weights."""
-        weight, bias = self.active_weights()
-        static = self.static_class(
-            self.active_in(),
-            weight.shape[0],
-            self.kernel_size,
+        active = self.cut_tensors()
+        return plain_layer(
+            self.static_class,
+            active,
+            in_channels=self.active_in(),
+            out_channels=active["weight"].shape[0],
+            kernel_size=self.kernel_size,
             stride=self.stride,
             padding=self.padding,
             dilation=self.dilation,
             groups=self.active_groups(),
-            bias=bias is not None,
+            bias="bias" in active,
             padding_mode=self.padding_mode,
-            device=weight.device,
-            dtype=weight.dtype,
         )
-        static.weight.data.copy_(weight.detach())
-        if bias is not None:
-            static.bias.data.copy_(bias.detach())
-        return static
 
 
 class SlicedConv1d(SlicedConvMixin, torch.nn.Conv1d):
@@ -117,8 +108,6 @@ class SlicedConv1d(SlicedConvMixin, torch.nn.Conv1d):
         Kernel size.
     fixed_in, fixed_out : bool
         Keep the input or output at full size.
-    divisor : int
-        Active channels (per group) are a multiple of this.
     **kwargs
         Other arguments of ``torch.nn.Conv1d``.
 
@@ -150,8 +139,6 @@ class SlicedConv2d(SlicedConvMixin, torch.nn.Conv2d):
         Kernel size.
     fixed_in, fixed_out : bool
         Keep the input or output at full size.
-    divisor : int
-        Active channels (per group) are a multiple of this.
     **kwargs
         Other arguments of ``torch.nn.Conv2d``.
 
@@ -170,32 +157,50 @@ class SlicedConv2d(SlicedConvMixin, torch.nn.Conv2d):
         return self.conv_forward(x, F.conv2d)
 
 
-def _sliced_copy(conv, sliced_class, fixed_in, fixed_out, divisor):
-    """Build a sliced twin of the torch convolution ``conv``, same weights."""
-    sliced = sliced_class(
-        conv.in_channels,
-        conv.out_channels,
-        conv.kernel_size,
-        fixed_in=fixed_in,
-        fixed_out=fixed_out,
-        divisor=divisor,
-        stride=conv.stride,
-        padding=conv.padding,
-        dilation=conv.dilation,
-        groups=conv.groups,
-        bias=conv.bias is not None,
-        padding_mode=conv.padding_mode,
-    )
-    sliced.load_state_dict(conv.state_dict())
-    return sliced
+class SlimmableConvMixin:
+    """Gives a SpeechBrain convolution a sliced inner torch convolution.
+
+    The SpeechBrain class keeps its padding and ``(batch, time, ...,
+    channels)`` layout; its ``conv`` becomes an instance of
+    ``sliced_class`` with the same weights.
+    """
+
+    def __init__(
+        self,
+        out_channels,
+        kernel_size,
+        fixed_in=False,
+        fixed_out=False,
+        **kwargs,
+    ):
+        if kwargs.get("weight_norm"):
+            raise ValueError(
+                f"{type(self).__name__} does not support weight_norm"
+            )
+        super().__init__(out_channels, kernel_size, **kwargs)
+        conv = self.conv
+        self.conv = self.sliced_class(
+            conv.in_channels,
+            conv.out_channels,
+            conv.kernel_size,
+            fixed_in=fixed_in,
+            fixed_out=fixed_out,
+            stride=conv.stride,
+            padding=conv.padding,
+            dilation=conv.dilation,
+            groups=conv.groups,
+            bias=conv.bias is not None,
+            padding_mode=conv.padding_mode,
+        )
+        self.conv.load_state_dict(conv.state_dict())
 
 
-class SlimmableConv1d(Conv1d):
+class SlimmableConv1d(SlimmableConvMixin, Conv1d):
     """SpeechBrain's ``Conv1d`` (input ``(batch, time, channels)``) that slims.
 
     Takes every argument of ``speechbrain.nnet.CNN.Conv1d`` plus
-    ``fixed_in``, ``fixed_out`` and ``divisor`` (see :class:`SlicedConv1d`).
-    Weight normalisation is not supported.
+    ``fixed_in`` and ``fixed_out`` (see :class:`SlicedConv1d`). Weight
+    normalisation is not supported.
 
     Arguments
     ---------
@@ -205,8 +210,6 @@ class SlimmableConv1d(Conv1d):
         Kernel size.
     fixed_in, fixed_out : bool
         Keep the input or output at full size.
-    divisor : int
-        Active channels are a multiple of this.
     **kwargs
         Arguments of SpeechBrain's ``Conv1d`` (``input_shape`` or
         ``in_channels``, ``stride``, ``padding``, ``groups``...).
@@ -220,28 +223,14 @@ class SlimmableConv1d(Conv1d):
     torch.Size([2, 101, 32])
     """
 
-    def __init__(
-        self,
-        out_channels,
-        kernel_size,
-        fixed_in=False,
-        fixed_out=False,
-        divisor=1,
-        **kwargs,
-    ):
-        if kwargs.get("weight_norm"):
-            raise ValueError("SlimmableConv1d does not support weight_norm")
-        super().__init__(out_channels, kernel_size, **kwargs)
-        self.conv = _sliced_copy(
-            self.conv, SlicedConv1d, fixed_in, fixed_out, divisor
-        )
+    sliced_class = SlicedConv1d
 
 
-class SlimmableConv2d(Conv2d):
+class SlimmableConv2d(SlimmableConvMixin, Conv2d):
     """SpeechBrain's ``Conv2d`` (input ``(batch, time, freq, channels)``).
 
     Takes every argument of ``speechbrain.nnet.CNN.Conv2d`` plus
-    ``fixed_in``, ``fixed_out`` and ``divisor`` (see :class:`SlicedConv2d`).
+    ``fixed_in`` and ``fixed_out`` (see :class:`SlicedConv2d`).
 
     Arguments
     ---------
@@ -251,8 +240,6 @@ class SlimmableConv2d(Conv2d):
         Kernel size (time, frequency).
     fixed_in, fixed_out : bool
         Keep the input or output at full size.
-    divisor : int
-        Active channels are a multiple of this.
     **kwargs
         Arguments of SpeechBrain's ``Conv2d``.
 
@@ -266,18 +253,4 @@ class SlimmableConv2d(Conv2d):
     torch.Size([2, 101, 40, 8])
     """
 
-    def __init__(
-        self,
-        out_channels,
-        kernel_size,
-        fixed_in=False,
-        fixed_out=False,
-        divisor=1,
-        **kwargs,
-    ):
-        if kwargs.get("weight_norm"):
-            raise ValueError("SlimmableConv2d does not support weight_norm")
-        super().__init__(out_channels, kernel_size, **kwargs)
-        self.conv = _sliced_copy(
-            self.conv, SlicedConv2d, fixed_in, fixed_out, divisor
-        )
+    sliced_class = SlicedConv2d

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from speechbrain.nnet.attention import PositionalwiseFeedForward
 
-from speechbrain_slimmable.nnet.channels import SlicedChannels
+from speechbrain_slimmable.nnet.channels import SlicedChannels, plain_layer
 from speechbrain_slimmable.nnet.linear import SlicedLinear
 
 
@@ -39,8 +39,6 @@ class SlimmableMultiheadSelfAttention(torch.nn.Module):
         Per-head dimension at width 1.0; ``d_model // nhead`` by default.
     dropout : float
         Dropout on the attention weights.
-    divisor : int
-        Active channels per head are a multiple of this.
 
     Example
     -------
@@ -51,25 +49,16 @@ class SlimmableMultiheadSelfAttention(torch.nn.Module):
     torch.Size([3, 10, 32])
     """
 
-    def __init__(self, d_model, nhead, d_head=None, dropout=0.0, divisor=1):
+    def __init__(self, d_model, nhead, d_head=None, dropout=0.0):
         super().__init__()
         self.nhead = nhead
         d_head = d_head or d_model // nhead
         inner = nhead * d_head
 
-        def projection(n_in, n_out, in_splits=1, out_splits=1):
-            return SlicedLinear(
-                n_in,
-                n_out,
-                in_splits=in_splits,
-                out_splits=out_splits,
-                divisor=divisor,
-            )
-
-        self.query = projection(d_model, inner, out_splits=nhead)
-        self.key = projection(d_model, inner, out_splits=nhead)
-        self.value = projection(d_model, inner, out_splits=nhead)
-        self.out = projection(inner, d_model, in_splits=nhead)
+        self.query = SlicedLinear(d_model, inner, out_splits=nhead)
+        self.key = SlicedLinear(d_model, inner, out_splits=nhead)
+        self.value = SlicedLinear(d_model, inner, out_splits=nhead)
+        self.out = SlicedLinear(inner, d_model, in_splits=nhead)
         self.dropout = torch.nn.Dropout(dropout)
 
     def split_heads(self, x):
@@ -106,8 +95,6 @@ class SlimmableFeedForward(PositionalwiseFeedForward):
         Dropout after the activation.
     activation : type
         Activation class.
-    divisor : int
-        Active channels are a multiple of this.
 
     Example
     -------
@@ -125,13 +112,12 @@ class SlimmableFeedForward(PositionalwiseFeedForward):
         input_size=None,
         dropout=0.0,
         activation=torch.nn.GELU,
-        divisor=1,
     ):
         super().__init__(d_ffn, input_shape, input_size, dropout, activation)
         for index in (0, 3):
             linear = self.ffn[index]
             self.ffn[index] = SlicedLinear(
-                linear.in_features, linear.out_features, divisor=divisor
+                linear.in_features, linear.out_features
             )
 
 
@@ -147,32 +133,35 @@ class SlicedEmbedding(SlicedChannels, torch.nn.Embedding):
         Number of entries (never slims).
     embedding_dim : int
         Dimension at width 1.0.
-    divisor : int
-        Active channels are a multiple of this.
 
     Example
     -------
     >>> emb = SlicedEmbedding(5, 8)
     >>> emb.set_width(0.5)
-    >>> emb.weight_at_width().shape
-    torch.Size([5, 4])
+    >>> emb(torch.tensor([0, 4])).shape
+    torch.Size([2, 4])
+    >>> emb.to_static()
+    Embedding(5, 4)
     """
 
-    def __init__(self, num_embeddings, embedding_dim, divisor=1):
+    def __init__(self, num_embeddings, embedding_dim):
         super().__init__(num_embeddings, embedding_dim)
-        self.init_channels(
-            num_embeddings, embedding_dim, fixed_in=True, divisor=divisor
-        )
+        self.init_channels(num_embeddings, embedding_dim, fixed_in=True)
 
-    def weight_at_width(self):
-        """The embedding table at the current width."""
-        return self.weight.narrow(1, 0, self.active_out())
+    def slices(self):
+        """Every entry keeps its first active channels."""
+        return {"weight": (None, (self.active_out(), 1))}
 
     def forward(self, indices):
         """Look up ``indices`` in the table at the current width."""
-        return F.embedding(indices, self.weight_at_width())
+        return F.embedding(indices, self.active_tensors()["weight"])
 
     def to_static(self):
         """Return a plain ``torch.nn.Embedding`` at the current width."""
-        weight = self.weight_at_width().detach().clone()
-        return torch.nn.Embedding.from_pretrained(weight, freeze=False)
+        state = self.cut_tensors()
+        return plain_layer(
+            torch.nn.Embedding,
+            state,
+            num_embeddings=self.num_embeddings,
+            embedding_dim=state["weight"].shape[1],
+        )

@@ -1,10 +1,17 @@
-"""Channel bookkeeping shared by the sliced torch layers.
+"""Where a width becomes a slice of a weight: the one slicing rule.
 
 A sliced layer is allocated at its widest size. At width ``w`` it uses the
 first ``round_channels(n, w)`` of its ``n`` output (or input) channels. When
 channels come in ``splits`` equal blocks (attention heads, concatenated
 statistics, convolution groups), each block keeps its own first channels so
 that the blocks stay aligned.
+
+Every slimmable layer (linear, convolution, embedding, the shared affine of
+the switchable norms) is a :class:`SlicedChannels`: it names how each of its
+tensors slims (:meth:`SlicedChannels.slices`) and this module alone cuts
+them (:func:`take_channels`), prepares them once per width in eval mode
+(:meth:`SlicedChannels.active_tensors`) and copies them into a plain torch
+layer (:func:`plain_layer`).
 
 Authors
  * speechbrain-slimmable developers 2026
@@ -15,7 +22,7 @@ import torch
 from speechbrain_slimmable.width import Slimmable, round_channels
 
 
-def active_channels(channels, width, fixed=False, splits=1, divisor=1):
+def active_channels(channels, width, fixed=False, splits=1):
     """Channels active at ``width`` for a dimension allocated ``channels``.
 
     Arguments
@@ -28,8 +35,6 @@ def active_channels(channels, width, fixed=False, splits=1, divisor=1):
         If True the dimension never slims (features in, classes out).
     splits : int
         Number of equal blocks that slim separately.
-    divisor : int
-        Each block keeps a multiple of this many channels.
 
     Returns
     -------
@@ -50,7 +55,7 @@ def active_channels(channels, width, fixed=False, splits=1, divisor=1):
         raise ValueError(
             f"{channels} channels cannot form {splits} equal blocks"
         )
-    return splits * round_channels(channels // splits, width, divisor)
+    return splits * round_channels(channels // splits, width)
 
 
 def take_channels(tensor, dim, active, splits=1):
@@ -82,21 +87,64 @@ def take_channels(tensor, dim, active, splits=1):
     return torch.cat([b.narrow(dim, 0, active // splits) for b in blocks], dim)
 
 
-class SlicedChannels(Slimmable):
-    """Mixin for torch layers whose input and output channels slim.
+def plain_layer(layer_class, tensors, **arguments):
+    """Build a plain torch layer holding copies of ``tensors``.
 
-    The subclass calls :meth:`init_channels` in its constructor; it then
-    knows its active input and output channels at the current width.
+    Arguments
+    ---------
+    layer_class : type
+        A torch layer class (``torch.nn.Linear``, ``torch.nn.Conv1d``...).
+    tensors : dict
+        Its whole state dict: name to tensor (copied, never shared).
+    **arguments
+        Constructor arguments of ``layer_class``; the device and dtype are
+        those of ``tensors``.
+
+    Returns
+    -------
+    torch.nn.Module
 
     Example
     -------
-    >>> class Layer(SlicedChannels):
-    ...     pass
+    >>> plain_layer(torch.nn.Linear, {"weight": torch.ones(2, 3),
+    ...     "bias": torch.zeros(2)}, in_features=3, out_features=2)
+    Linear(in_features=3, out_features=2, bias=True)
+    """
+    reference = next(iter(tensors.values()))
+    layer = layer_class(
+        **arguments, device=reference.device, dtype=reference.dtype
+    )
+    layer.load_state_dict(tensors)
+    return layer
+
+
+class SlicedChannels(Slimmable):
+    """Mixin for torch layers whose input and output channels slim.
+
+    The subclass calls :meth:`init_channels` in its constructor and defines
+    :meth:`slices`; it then knows its active channels and tensors at the
+    current width. In eval mode without autograd (``torch.no_grad`` or
+    ``torch.inference_mode``) the active tensors are cut once per width and
+    reused until the width or a parameter changes (a parameter's version
+    counter moves on every in-place update: an optimizer step,
+    ``load_state_dict``); in training mode, or with autograd on, they are
+    cut on every call so gradients reach the full parameters.
+
+    Example
+    -------
+    >>> class Layer(SlicedChannels, torch.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.weight = torch.nn.Parameter(torch.rand(4, 8))
+    ...         self.init_channels(8, 4, fixed_in=True)
+    ...     def slices(self):
+    ...         return {"weight": ((self.active_out(), 1), None)}
     >>> layer = Layer()
-    >>> layer.init_channels(8, 4, fixed_in=True)
     >>> layer.set_width(0.5)
     >>> layer.active_in(), layer.active_out()
     (8, 2)
+    >>> layer.active_tensors()["weight"].shape
+    torch.Size([2, 8])
     """
 
     def init_channels(
@@ -107,42 +155,83 @@ class SlicedChannels(Slimmable):
         fixed_out=False,
         in_splits=1,
         out_splits=1,
-        divisor=1,
     ):
         """Record the allocation and how each side slims (see class doc)."""
         self.max_in, self.max_out = in_channels, out_channels
         self.fixed_in, self.fixed_out = fixed_in, fixed_out
         self.in_splits, self.out_splits = in_splits, out_splits
-        self.divisor = divisor
         self.widths = None
         self.width = 1.0
+        self._prepared = None
         # Fail at construction, not at the first forward, on bad splits.
         self.active_in()
         self.active_out()
 
-    def active_in(self):
-        """Input channels used at the current width."""
+    def active_in(self, width=None):
+        """Input channels used at ``width`` (default: the current one)."""
+        width = self.width if width is None else width
         return active_channels(
-            self.max_in,
-            self.width,
-            self.fixed_in,
-            self.in_splits,
-            self.divisor,
+            self.max_in, width, self.fixed_in, self.in_splits
         )
 
-    def active_out(self):
-        """Output channels produced at the current width."""
+    def active_out(self, width=None):
+        """Output channels produced at ``width`` (default: the current one)."""
+        width = self.width if width is None else width
         return active_channels(
-            self.max_out,
-            self.width,
-            self.fixed_out,
-            self.out_splits,
-            self.divisor,
+            self.max_out, width, self.fixed_out, self.out_splits
         )
 
-    def check_input(self, x, dim):
-        """Raise a ValueError if ``x`` has not the active input channels."""
-        expected = self.active_in()
+    def slices(self):
+        """How each tensor slims at the current width.
+
+        Returns a dict from a parameter name to one entry per dimension:
+        ``None`` (kept whole) or ``(count, splits)`` (see
+        :func:`take_channels`).
+        """
+        raise NotImplementedError
+
+    def cut_tensors(self):
+        """Slice every tensor named by :meth:`slices` (never cached)."""
+        active = {}
+        for name, dims in self.slices().items():
+            tensor = getattr(self, name)
+            if tensor is None:
+                continue
+            for dim, size in enumerate(dims):
+                if size is not None:
+                    tensor = take_channels(tensor, dim, *size)
+            active[name] = tensor
+        return active
+
+    def active_tensors(self):
+        """The tensors active at the current width (see class doc)."""
+        if self.training or torch.is_grad_enabled():
+            return self.cut_tensors()
+        sources = [
+            (p, p.data_ptr(), p._version)
+            for p in self._parameters.values()
+            if p is not None
+        ]
+        if not self._is_prepared(sources):
+            tensors = self.cut_tensors()
+            tensors = {k: v.contiguous() for k, v in tensors.items()}
+            self._prepared = (self.width, sources, tensors)
+        return self._prepared[2]
+
+    def _is_prepared(self, sources):
+        """Whether the prepared tensors were cut from ``sources`` as they
+        are now, at the current width."""
+        if self._prepared is None or self._prepared[0] != self.width:
+            return False
+        return len(sources) == len(self._prepared[1]) and all(
+            a is b and a_ptr == b_ptr and a_version == b_version
+            for (a, a_ptr, a_version), (b, b_ptr, b_version) in zip(
+                sources, self._prepared[1]
+            )
+        )
+
+    def check_input(self, x, dim, expected):
+        """Raise a ValueError unless ``x`` has ``expected`` channels."""
         if x.shape[dim] != expected:
             raise ValueError(
                 f"{type(self).__name__} at width {self.width} expects "

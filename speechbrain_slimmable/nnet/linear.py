@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from speechbrain.nnet.linear import Linear
 
-from speechbrain_slimmable.nnet.channels import SlicedChannels, take_channels
+from speechbrain_slimmable.nnet.channels import SlicedChannels, plain_layer
 
 
 class SlicedLinear(SlicedChannels, torch.nn.Linear):
@@ -26,8 +26,6 @@ class SlicedLinear(SlicedChannels, torch.nn.Linear):
         Keep the input (first layer) or output (classifier) at full size.
     in_splits, out_splits : int
         Number of equal blocks that slim separately (e.g. attention heads).
-    divisor : int
-        Active channels per block are a multiple of this.
 
     Example
     -------
@@ -48,7 +46,6 @@ class SlicedLinear(SlicedChannels, torch.nn.Linear):
         fixed_out=False,
         in_splits=1,
         out_splits=1,
-        divisor=1,
     ):
         super().__init__(in_features, out_features, bias=bias)
         self.init_channels(
@@ -58,39 +55,34 @@ class SlicedLinear(SlicedChannels, torch.nn.Linear):
             fixed_out,
             in_splits,
             out_splits,
-            divisor,
         )
 
-    def active_weights(self):
-        """Return the weight and bias slices active at the current width."""
-        weight = take_channels(
-            self.weight, 0, self.active_out(), self.out_splits
-        )
-        weight = take_channels(weight, 1, self.active_in(), self.in_splits)
-        bias = self.bias
-        if bias is not None:
-            bias = take_channels(bias, 0, self.active_out(), self.out_splits)
-        return weight, bias
+    def slices(self):
+        """Rows follow the output, columns the input channels."""
+        out = (self.active_out(), self.out_splits)
+        return {
+            "weight": (out, (self.active_in(), self.in_splits)),
+            "bias": (out,),
+        }
 
     def forward(self, x):
         """Apply the active slice to ``x`` of shape ``(..., in)``."""
-        self.check_input(x, -1)
-        return F.linear(x, *self.active_weights())
+        active = self.active_tensors()
+        weight = active["weight"]
+        self.check_input(x, -1, weight.shape[1])
+        return F.linear(x, weight, active.get("bias"))
 
     def to_static(self):
         """Return a plain ``torch.nn.Linear`` holding the active weights."""
-        weight, bias = self.active_weights()
-        static = torch.nn.Linear(
-            weight.shape[1],
-            weight.shape[0],
-            bias=bias is not None,
-            device=weight.device,
-            dtype=weight.dtype,
+        active = self.cut_tensors()
+        out_features, in_features = active["weight"].shape
+        return plain_layer(
+            torch.nn.Linear,
+            active,
+            in_features=in_features,
+            out_features=out_features,
+            bias="bias" in active,
         )
-        static.weight.data.copy_(weight.detach())
-        if bias is not None:
-            static.bias.data.copy_(bias.detach())
-        return static
 
 
 class SlimmableLinear(Linear):
@@ -113,8 +105,6 @@ class SlimmableLinear(Linear):
         Keep the input or output at full size.
     in_splits, out_splits : int
         Number of equal blocks that slim separately.
-    divisor : int
-        Active features per block are a multiple of this.
     **kwargs
         Other arguments of SpeechBrain's ``Linear`` (``max_norm``,
         ``combine_dims``).
@@ -138,7 +128,6 @@ class SlimmableLinear(Linear):
         fixed_out=False,
         in_splits=1,
         out_splits=1,
-        divisor=1,
         **kwargs,
     ):
         super().__init__(
@@ -156,5 +145,4 @@ class SlimmableLinear(Linear):
             fixed_out=fixed_out,
             in_splits=in_splits,
             out_splits=out_splits,
-            divisor=divisor,
         )

@@ -1,12 +1,14 @@
 """Switchable normalisation: one set of statistics (and affine) per width.
 
 The paper's switchable BatchNorm (S-BN) keeps a private BatchNorm for every
-width in the width list. With ``shared_affine=True`` the widths share one
-sliced affine transform and keep only private running statistics, as in
-US-Nets; such a norm also serves, while training, any width in (0, 1] from
-batch statistics, and :meth:`SwitchableNorm.add_width` gives a new width its
-own statistics, to be re-estimated by
-:func:`speechbrain_slimmable.recalibrate_bn`.
+width in the width list. With ``shared_affine=True`` (the setting of every
+universal, any-width model) the widths share one sliced affine transform
+and keep only private running statistics, as in US-Nets; such a norm also
+serves, while training, any width in (0, 1] from batch statistics, and
+:meth:`SwitchableNorm.add_width` gives a new width its own statistics, to be
+re-estimated by :func:`speechbrain_slimmable.recalibrate_bn`. A LayerNorm
+keeps no statistics: with ``shared_affine=True`` it serves any width at
+once.
 
 The per-width norms are plain torch BatchNorms kept in a ``ModuleList`` and
 the switching module does not subclass ``_BatchNorm``: under DDP,
@@ -23,17 +25,27 @@ import torch
 import torch.nn.functional as F
 from speechbrain.nnet.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 
-from speechbrain_slimmable.nnet.channels import take_channels
-from speechbrain_slimmable.width import (
-    Slimmable,
-    check_width,
-    check_width_list,
-    round_channels,
+from speechbrain_slimmable.nnet.channels import SlicedChannels, plain_layer
+from speechbrain_slimmable.width import check_width, check_width_list
+
+# The state of a plain torch BatchNorm, as SpeechBrain's own models save it.
+BATCHNORM_STATE = (
+    "weight",
+    "bias",
+    "running_mean",
+    "running_var",
+    "num_batches_tracked",
 )
 
 
-class SwitchableNorm(Slimmable, torch.nn.Module):
+class SwitchableNorm(SlicedChannels, torch.nn.Module):
     """Normalisation over dim 1 (channels-first) that switches with width.
+
+    A plain BatchNorm's state (``weight``, ``running_mean``..., as in a
+    checkpoint of SpeechBrain's own ``Xvector``) loads as the widest width;
+    the narrower widths start from its first channels, ready to be
+    fine-tuned or re-estimated by
+    :func:`speechbrain_slimmable.recalibrate_bn`.
 
     Arguments
     ---------
@@ -46,8 +58,6 @@ class SwitchableNorm(Slimmable, torch.nn.Module):
     shared_affine : bool
         If True, all widths share one sliced affine transform (US-Nets) and
         any width in (0, 1] runs in training mode from batch statistics.
-    divisor : int
-        Active channels are a multiple of this (as in the layer before).
     eps, momentum : float
         As in ``torch.nn.BatchNorm1d``.
 
@@ -59,6 +69,9 @@ class SwitchableNorm(Slimmable, torch.nn.Module):
     torch.Size([4, 4, 10])
     >>> norm.to_static()
     BatchNorm1d(4, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
+    >>> plain = torch.nn.BatchNorm1d(8)
+    >>> norm.load_state_dict(plain.state_dict())
+    <All keys matched successfully>
     """
 
     def __init__(
@@ -67,19 +80,17 @@ class SwitchableNorm(Slimmable, torch.nn.Module):
         widths,
         norm_class=torch.nn.BatchNorm1d,
         shared_affine=False,
-        divisor=1,
         eps=1e-5,
         momentum=0.1,
     ):
         super().__init__()
+        self.init_channels(num_features, num_features)
         self.num_features = num_features
         self.norm_class = norm_class
         self.shared_affine = shared_affine
-        self.divisor = divisor
         self.eps, self.momentum = eps, momentum
         self.norms = torch.nn.ModuleList()
         self.widths = []
-        self.width = 1.0
         if shared_affine:
             self.weight = torch.nn.Parameter(torch.ones(num_features))
             self.bias = torch.nn.Parameter(torch.zeros(num_features))
@@ -109,9 +120,8 @@ class SwitchableNorm(Slimmable, torch.nn.Module):
 
     def _append_norm(self, width):
         """Append the statistics (and private affine) of ``width``."""
-        channels = round_channels(self.num_features, width, self.divisor)
         norm = self.norm_class(
-            channels,
+            self.active_out(width),
             eps=self.eps,
             momentum=self.momentum,
             affine=not self.shared_affine,
@@ -142,12 +152,10 @@ class SwitchableNorm(Slimmable, torch.nn.Module):
                 return norm
         return None
 
-    def active_affine(self):
-        """Return the shared affine sliced to the active channels."""
-        channels = round_channels(self.num_features, self.width, self.divisor)
-        weight = take_channels(self.weight, 0, channels)
-        bias = take_channels(self.bias, 0, channels)
-        return weight, bias
+    def slices(self):
+        """The shared affine follows the active channels."""
+        channels = (self.active_out(), 1)
+        return {"weight": (channels,), "bias": (channels,)}
 
     def forward(self, x):
         """Normalise ``x`` of shape ``(batch, channels, ...)``."""
@@ -160,19 +168,25 @@ class SwitchableNorm(Slimmable, torch.nn.Module):
                     f"{self.widths}); call recalibrate_bn for it first"
                 )
             x = F.batch_norm(x, None, None, training=True, eps=self.eps)
-        else:
-            expected = norm.num_features
-            if x.shape[1] != expected:
-                raise ValueError(
-                    f"{type(self).__name__} at width {self.width} expects "
-                    f"{expected} channels, got shape {tuple(x.shape)}"
-                )
+        elif norm.training:
+            self.check_input(x, 1, norm.num_features)
             x = norm(x)
+        else:
+            # What the norm computes in eval mode, one module call fewer.
+            self.check_input(x, 1, norm.num_features)
+            x = F.batch_norm(
+                x,
+                norm.running_mean,
+                norm.running_var,
+                norm.weight,
+                norm.bias,
+                eps=self.eps,
+            )
         if not self.shared_affine:
             return x
-        weight, bias = self.active_affine()
+        active = self.active_tensors()
         view = (1, -1) + (1,) * (x.ndim - 2)
-        return x * weight.view(view) + bias.view(view)
+        return x * active["weight"].view(view) + active["bias"].view(view)
 
     def to_static(self):
         """Return a plain torch BatchNorm for the current width."""
@@ -182,22 +196,34 @@ class SwitchableNorm(Slimmable, torch.nn.Module):
                 f"width {self.width} has no running statistics (widths with "
                 f"statistics: {self.widths}); call recalibrate_bn for it first"
             )
-        static = self.norm_class(
-            norm.num_features, eps=self.eps, momentum=self.momentum
-        ).to(norm.running_mean.device)
-        state = {
-            k: v.detach().clone()
-            for k, v in norm.state_dict().items()
-            if k not in ("weight", "bias")
-        }
+        state = norm.state_dict()
         if self.shared_affine:
-            weight, bias = self.active_affine()
-        else:
-            weight, bias = norm.weight, norm.bias
-        state["weight"] = weight.detach().clone()
-        state["bias"] = bias.detach().clone()
-        static.load_state_dict(state)
+            state.update(self.cut_tensors())
+        static = plain_layer(
+            self.norm_class,
+            state,
+            num_features=norm.num_features,
+            eps=self.eps,
+            momentum=self.momentum,
+        )
         return static.train(self.training)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """Read a plain BatchNorm's state as the widest width (class doc)."""
+        if prefix + "running_mean" in state_dict:
+            shared = BATCHNORM_STATE[:2] if self.shared_affine else ()
+            names = [n for n in BATCHNORM_STATE if n not in shared]
+            plain = {
+                name: state_dict.pop(prefix + name)
+                for name in names
+                if prefix + name in state_dict
+            }
+            for index, norm in enumerate(self.norms):
+                for name, tensor in plain.items():
+                    if tensor.ndim:
+                        tensor = tensor[: norm.num_features]
+                    state_dict[f"{prefix}norms.{index}.{name}"] = tensor
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def extra_repr(self):
         """Show the widths and the current width."""
@@ -207,7 +233,35 @@ class SwitchableNorm(Slimmable, torch.nn.Module):
         )
 
 
-class SwitchableBatchNorm1d(BatchNorm1d):
+class SwitchableSpeechBrainNorm:
+    """Gives a SpeechBrain BatchNorm a :class:`SwitchableNorm` as ``norm``.
+
+    The SpeechBrain class keeps its ``(batch, time, ..., channels)``
+    layout; ``widths`` and ``shared_affine`` are those of
+    :class:`SwitchableNorm`, every other argument is SpeechBrain's.
+    """
+
+    def __init__(
+        self,
+        input_shape=None,
+        input_size=None,
+        widths=(1.0,),
+        shared_affine=False,
+        **kwargs,
+    ):
+        super().__init__(input_shape, input_size, **kwargs)
+        norm = self.norm
+        self.norm = SwitchableNorm(
+            norm.num_features,
+            widths,
+            type(norm),
+            shared_affine,
+            norm.eps,
+            norm.momentum,
+        )
+
+
+class SwitchableBatchNorm1d(SwitchableSpeechBrainNorm, BatchNorm1d):
     """SpeechBrain's ``BatchNorm1d`` with one BatchNorm per width (S-BN).
 
     Input ``(batch, time, channels)`` as in SpeechBrain; ``self.norm`` is a
@@ -223,8 +277,6 @@ class SwitchableBatchNorm1d(BatchNorm1d):
         The widths served.
     shared_affine : bool
         Share one sliced affine transform across widths (US-Nets).
-    divisor : int
-        Active channels are a multiple of this.
     **kwargs
         Other arguments of SpeechBrain's ``BatchNorm1d``.
 
@@ -237,32 +289,8 @@ class SwitchableBatchNorm1d(BatchNorm1d):
     torch.Size([2, 101, 4])
     """
 
-    def __init__(
-        self,
-        input_shape=None,
-        input_size=None,
-        widths=(1.0,),
-        shared_affine=False,
-        divisor=1,
-        eps=1e-5,
-        momentum=0.1,
-        **kwargs,
-    ):
-        super().__init__(
-            input_shape, input_size, eps=eps, momentum=momentum, **kwargs
-        )
-        self.norm = SwitchableNorm(
-            self.norm.num_features,
-            widths,
-            torch.nn.BatchNorm1d,
-            shared_affine,
-            divisor,
-            eps,
-            momentum,
-        )
 
-
-class SwitchableBatchNorm2d(BatchNorm2d):
+class SwitchableBatchNorm2d(SwitchableSpeechBrainNorm, BatchNorm2d):
     """SpeechBrain's ``BatchNorm2d`` (input ``(batch, time, freq, channels)``)
     with one BatchNorm per width.
 
@@ -276,10 +304,8 @@ class SwitchableBatchNorm2d(BatchNorm2d):
         The widths served.
     shared_affine : bool
         Share one sliced affine transform across widths (US-Nets).
-    divisor : int
-        Active channels are a multiple of this.
-    eps, momentum : float
-        As in ``torch.nn.BatchNorm2d``.
+    **kwargs
+        Other arguments of SpeechBrain's ``BatchNorm2d``.
 
     Example
     -------
@@ -290,44 +316,21 @@ class SwitchableBatchNorm2d(BatchNorm2d):
     torch.Size([2, 101, 40, 8])
     """
 
-    def __init__(
-        self,
-        input_shape=None,
-        input_size=None,
-        widths=(1.0,),
-        shared_affine=False,
-        divisor=1,
-        eps=1e-5,
-        momentum=0.1,
-    ):
-        super().__init__(input_shape, input_size, eps=eps, momentum=momentum)
-        self.norm = SwitchableNorm(
-            self.norm.num_features,
-            widths,
-            torch.nn.BatchNorm2d,
-            shared_affine,
-            divisor,
-            eps,
-            momentum,
-        )
 
-
-class SlicedLayerNorm(Slimmable, torch.nn.Module):
+class SlicedLayerNorm(SlicedChannels, torch.nn.Module):
     """LayerNorm over the last dim with one LayerNorm per width.
 
-    With ``widths=None`` a single affine transform is shared and sliced, so
-    any width in (0, 1] is served (a LayerNorm keeps no statistics).
+    With ``shared_affine=True`` one affine transform is shared and sliced,
+    so any width in (0, 1] is served (a LayerNorm keeps no statistics).
 
     Arguments
     ---------
     num_features : int
         Features at width 1.0.
-    widths : list of float or None
-        The widths served, each with its own LayerNorm; None shares one.
-    divisor : int
-        Active features are a multiple of this.
-    splits : int
-        Number of equal blocks that slim separately (heads).
+    widths : list of float
+        The widths served, each with its own LayerNorm (unless shared).
+    shared_affine : bool
+        Share one sliced LayerNorm across any width.
     eps : float
         Added to the variance.
 
@@ -337,60 +340,58 @@ class SlicedLayerNorm(Slimmable, torch.nn.Module):
     >>> norm.set_width(0.5)
     >>> norm(torch.rand(2, 5, 4)).shape
     torch.Size([2, 5, 4])
+    >>> norm.to_static().normalized_shape
+    (4,)
     """
 
     def __init__(
-        self, num_features, widths=None, divisor=1, splits=1, eps=1e-5
+        self, num_features, widths=(1.0,), shared_affine=False, eps=1e-5
     ):
         super().__init__()
+        self.init_channels(num_features, num_features)
         self.num_features = num_features
-        self.divisor, self.splits, self.eps = divisor, splits, eps
-        self.width = 1.0
-        if widths is None:
-            self.widths = None
-            self.shared = torch.nn.LayerNorm(num_features, eps=eps)
+        self.shared_affine, self.eps = shared_affine, eps
+        if shared_affine:
+            self.weight = torch.nn.Parameter(torch.ones(num_features))
+            self.bias = torch.nn.Parameter(torch.zeros(num_features))
         else:
             self.widths = check_width_list(widths)
             self.norms = torch.nn.ModuleList(
-                torch.nn.LayerNorm(self.active_features(w), eps=eps)
+                torch.nn.LayerNorm(self.active_out(w), eps=eps)
                 for w in self.widths
             )
 
-    def active_features(self, width):
-        """Features used at ``width``."""
-        per_block = self.num_features // self.splits
-        return self.splits * round_channels(per_block, width, self.divisor)
+    def slices(self):
+        """The shared affine follows the active features."""
+        features = (self.active_out(), 1)
+        return {"weight": (features,), "bias": (features,)}
 
-    def active_weights(self):
+    def active_affine(self):
         """Return the weight and bias of the current width."""
-        if self.widths is None:
-            features = self.active_features(self.width)
-            return (
-                take_channels(self.shared.weight, 0, features, self.splits),
-                take_channels(self.shared.bias, 0, features, self.splits),
-            )
+        if self.shared_affine:
+            active = self.active_tensors()
+            return active["weight"], active["bias"]
         norm = self.norms[self.widths.index(self.width)]
         return norm.weight, norm.bias
 
     def forward(self, x):
         """Normalise ``x`` of shape ``(..., features)``."""
-        weight, bias = self.active_weights()
-        if x.shape[-1] != weight.shape[0]:
-            raise ValueError(
-                f"{type(self).__name__} at width {self.width} expects "
-                f"{weight.shape[0]} features, got shape {tuple(x.shape)}"
-            )
+        weight, bias = self.active_affine()
+        self.check_input(x, -1, weight.shape[0])
         return F.layer_norm(x, weight.shape, weight, bias, self.eps)
 
     def to_static(self):
         """Return a plain ``torch.nn.LayerNorm`` for the current width."""
-        weight, bias = self.active_weights()
-        static = torch.nn.LayerNorm(
-            weight.shape[0], eps=self.eps, device=weight.device
+        if self.shared_affine:
+            state = self.cut_tensors()
+        else:
+            state = self.norms[self.widths.index(self.width)].state_dict()
+        return plain_layer(
+            torch.nn.LayerNorm,
+            state,
+            normalized_shape=state["weight"].shape[0],
+            eps=self.eps,
         )
-        static.weight.data.copy_(weight.detach())
-        static.bias.data.copy_(bias.detach())
-        return static
 
 
 class SwitchableLayerNorm(LayerNorm):
@@ -402,13 +403,10 @@ class SwitchableLayerNorm(LayerNorm):
         Features at width 1.0.
     input_shape : tuple, optional
         Input shape at width 1.0.
-    widths : list of float or None
-        Widths served, each with its own LayerNorm; None shares one sliced
-        LayerNorm across any width.
-    divisor : int
-        Active features are a multiple of this.
-    splits : int
-        Number of equal blocks that slim separately (heads).
+    widths : list of float
+        Widths served, each with its own LayerNorm.
+    shared_affine : bool
+        Share one sliced LayerNorm across any width in (0, 1] instead.
     eps : float
         Added to the variance.
 
@@ -425,12 +423,11 @@ class SwitchableLayerNorm(LayerNorm):
         self,
         input_size=None,
         input_shape=None,
-        widths=None,
-        divisor=1,
-        splits=1,
+        widths=(1.0,),
+        shared_affine=False,
         eps=1e-5,
     ):
         super().__init__(input_size, input_shape, eps=eps)
         self.norm = SlicedLayerNorm(
-            self.norm.normalized_shape[-1], widths, divisor, splits, eps
+            self.norm.normalized_shape[-1], widths, shared_affine, eps
         )

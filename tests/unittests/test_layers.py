@@ -159,14 +159,16 @@ def test_shared_affine_norm_trains_any_width_but_needs_statistics():
         norm(torch.rand(4, 5, 3))
 
 
-@pytest.mark.parametrize("widths", [WIDTHS, None])
-def test_layernorm_per_width_or_shared(widths):
-    norm = SwitchableLayerNorm(16, widths=widths)
+@pytest.mark.parametrize("shared_affine", [False, True])
+def test_layernorm_per_width_or_shared(shared_affine):
+    norm = SwitchableLayerNorm(16, widths=WIDTHS, shared_affine=shared_affine)
     for width in WIDTHS:
         set_width(norm, width)
         channels = round_channels(16, width)
         assert norm(torch.rand(2, 3, channels)).shape == (2, 3, channels)
-    if widths is not None:
+    if shared_affine:
+        set_width(norm, 0.6)  # any width: a LayerNorm keeps no statistics
+    else:
         assert len(norm.norm.norms) == 4
         with pytest.raises(ValueError):
             set_width(norm, 0.6)

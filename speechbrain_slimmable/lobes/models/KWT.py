@@ -32,12 +32,12 @@ class TransformerBlock(torch.nn.Module):
         Number of attention heads.
     d_ffn : int
         Feed-forward hidden size at width 1.0.
-    widths : list of float or None
-        Widths with their own LayerNorms (None: one shared, sliced).
+    widths : list of float
+        Widths with their own LayerNorms.
     dropout : float
         Dropout in attention and feed-forward.
-    divisor : int
-        Active channels are a multiple of this.
+    shared_affine : bool
+        Share one sliced LayerNorm across any width in (0, 1] instead.
 
     Example
     -------
@@ -46,19 +46,18 @@ class TransformerBlock(torch.nn.Module):
     torch.Size([2, 10, 64])
     """
 
-    def __init__(self, d_model, nhead, d_ffn, widths, dropout=0.0, divisor=1):
+    def __init__(
+        self, d_model, nhead, d_ffn, widths, dropout=0.0, shared_affine=False
+    ):
         super().__init__()
-        self.norm1 = SwitchableLayerNorm(
-            d_model, widths=widths, divisor=divisor
-        )
+        norm = dict(widths=widths, shared_affine=shared_affine)
+        self.norm1 = SwitchableLayerNorm(d_model, **norm)
         self.attention = SlimmableMultiheadSelfAttention(
-            d_model, nhead, dropout=dropout, divisor=divisor
+            d_model, nhead, dropout=dropout
         )
-        self.norm2 = SwitchableLayerNorm(
-            d_model, widths=widths, divisor=divisor
-        )
+        self.norm2 = SwitchableLayerNorm(d_model, **norm)
         self.ffn = SlimmableFeedForward(
-            d_ffn, input_size=d_model, dropout=dropout, divisor=divisor
+            d_ffn, input_size=d_model, dropout=dropout
         )
         self.dropout = torch.nn.Dropout(dropout)
 
@@ -79,9 +78,8 @@ class SlimmableKWT(torch.nn.Module):
         Number of mel bins (never slims).
     max_frames : int
         Longest input in frames (101 for 1 s with a 10 ms hop).
-    widths : list of float or None
-        Widths with their own LayerNorms; None shares one sliced LayerNorm
-        so any width in (0, 1] is served.
+    widths : list of float
+        Widths with their own LayerNorms.
     d_model : int
         Embedding dimension at width 1.0.
     nhead : int
@@ -92,8 +90,9 @@ class SlimmableKWT(torch.nn.Module):
         Number of encoder blocks.
     dropout : float
         Dropout inside the blocks and before the classifier.
-    divisor : int
-        Active channels are a multiple of this.
+    shared_affine : bool
+        Share one sliced LayerNorm per place across widths, so that any
+        width in (0, 1] is served (a universal model).
 
     Example
     -------
@@ -117,27 +116,29 @@ class SlimmableKWT(torch.nn.Module):
         d_ffn=128,
         num_layers=3,
         dropout=0.1,
-        divisor=1,
+        shared_affine=False,
     ):
         super().__init__()
         self.max_frames = max_frames
         self.embedding = SlimmableLinear(
-            d_model, input_size=n_mels, fixed_in=True, divisor=divisor
+            d_model, input_size=n_mels, fixed_in=True
         )
-        self.class_token = SlicedEmbedding(1, d_model, divisor=divisor)
-        self.positions = SlicedEmbedding(max_frames + 1, d_model, divisor)
+        self.class_token = SlicedEmbedding(1, d_model)
+        self.positions = SlicedEmbedding(max_frames + 1, d_model)
         self.blocks = torch.nn.Sequential(
             *(
                 TransformerBlock(
-                    d_model, nhead, d_ffn, widths, dropout, divisor
+                    d_model, nhead, d_ffn, widths, dropout, shared_affine
                 )
                 for _ in range(num_layers)
             )
         )
-        self.norm = SwitchableLayerNorm(d_model, widths=widths, divisor=divisor)
+        self.norm = SwitchableLayerNorm(
+            d_model, widths=widths, shared_affine=shared_affine
+        )
         self.dropout = torch.nn.Dropout(dropout)
         self.classifier = SlimmableLinear(
-            n_classes, input_size=d_model, fixed_out=True, divisor=divisor
+            n_classes, input_size=d_model, fixed_out=True
         )
 
     def forward(self, features):

@@ -36,8 +36,6 @@ class ConvNormAct(torch.nn.Sequential):
         Keep the input channels at full size (features).
     shared_affine : bool
         Share the norms' affine transform across widths.
-    divisor : int
-        Active channels are a multiple of this.
 
     Example
     -------
@@ -56,7 +54,6 @@ class ConvNormAct(torch.nn.Sequential):
         activation=True,
         fixed_in=False,
         shared_affine=False,
-        divisor=1,
     ):
         layers = [
             SlimmableConv1d(
@@ -67,13 +64,11 @@ class ConvNormAct(torch.nn.Sequential):
                 bias=False,
                 padding_mode="constant",
                 fixed_in=fixed_in,
-                divisor=divisor,
             ),
             SwitchableBatchNorm1d(
                 input_size=out_channels,
                 widths=widths,
                 shared_affine=shared_affine,
-                divisor=divisor,
             ),
         ]
         if activation:
@@ -96,8 +91,6 @@ class ResidualBlock(torch.nn.Module):
         The widths served by the norms.
     shared_affine : bool
         Share the norms' affine transform across widths.
-    divisor : int
-        Active channels are a multiple of this.
 
     Example
     -------
@@ -114,12 +107,9 @@ class ResidualBlock(torch.nn.Module):
         stride,
         widths,
         shared_affine=False,
-        divisor=1,
     ):
         super().__init__()
-        common = dict(
-            widths=widths, shared_affine=shared_affine, divisor=divisor
-        )
+        common = dict(widths=widths, shared_affine=shared_affine)
         self.conv1 = ConvNormAct(
             in_channels, out_channels, kernel_size, stride=stride, **common
         )
@@ -166,8 +156,6 @@ class SlimmableTCResNet(torch.nn.Module):
     shared_affine : bool
         Share the norms' affine transform across widths (US-Nets); needed
         to train on widths sampled outside the list.
-    divisor : int
-        Active channels are a multiple of this.
 
     Example
     -------
@@ -191,7 +179,6 @@ class SlimmableTCResNet(torch.nn.Module):
         kernel_size=9,
         dropout=0.1,
         shared_affine=False,
-        divisor=1,
     ):
         super().__init__()
         if len(block_channels) != len(block_strides):
@@ -199,9 +186,7 @@ class SlimmableTCResNet(torch.nn.Module):
                 "block_channels and block_strides must have the same length, "
                 f"got {len(block_channels)} and {len(block_strides)}"
             )
-        common = dict(
-            widths=widths, shared_affine=shared_affine, divisor=divisor
-        )
+        common = dict(widths=widths, shared_affine=shared_affine)
         self.stem = ConvNormAct(
             n_mels, stem_channels, 3, fixed_in=True, **common
         )
@@ -217,7 +202,7 @@ class SlimmableTCResNet(torch.nn.Module):
         self.blocks = torch.nn.Sequential(*blocks)
         self.dropout = torch.nn.Dropout(dropout)
         self.classifier = SlimmableLinear(
-            n_classes, input_size=in_channels, fixed_out=True, divisor=divisor
+            n_classes, input_size=in_channels, fixed_out=True
         )
 
     def forward(self, features):

@@ -2,9 +2,12 @@
 
 ``speechbrain.lobes.models.Xvector.Xvector`` and ``Classifier`` are what
 SpeechBrain's Google-speech-commands recipe trains. The classes here take the
-same arguments (plus ``widths``, ``shared_affine`` and ``divisor``) and, at
-width 1.0, have parameters of the same shapes, so that recipe gains width
-switching by changing the ``!new:`` lines of its YAML.
+same arguments (less the unused ``device``, plus ``widths`` and
+``shared_affine``) and, at width 1.0, hold parameters of the same shapes
+under the same names: a checkpoint of the SpeechBrain models loads into
+them as their widest width (see
+:class:`speechbrain_slimmable.nnet.normalization.SwitchableNorm`), so an
+existing model can be slimmed by fine-tuning.
 
 Authors
  * speechbrain-slimmable developers 2026
@@ -25,8 +28,6 @@ class SlimmableXvector(torch.nn.Module):
 
     Arguments
     ---------
-    device : str
-        Kept for compatibility with SpeechBrain's ``Xvector``; unused.
     activation : type
         Activation class.
     tdnn_blocks : int
@@ -45,8 +46,6 @@ class SlimmableXvector(torch.nn.Module):
         The widths served by the norms.
     shared_affine : bool
         Share the norms' affine transform across widths.
-    divisor : int
-        Active channels are a multiple of this.
 
     Example
     -------
@@ -56,11 +55,13 @@ class SlimmableXvector(torch.nn.Module):
     >>> _ = set_width(xvector, 0.5)
     >>> xvector(torch.rand(2, 101, 40)).shape
     torch.Size([2, 1, 16])
+    >>> lens = torch.tensor([1.0, 0.5])  # the second clip is half padding
+    >>> xvector(torch.rand(2, 101, 40), lens).shape
+    torch.Size([2, 1, 16])
     """
 
     def __init__(
         self,
-        device="cpu",
         activation=torch.nn.LeakyReLU,
         tdnn_blocks=5,
         tdnn_channels=(512, 512, 512, 512, 1500),
@@ -70,7 +71,6 @@ class SlimmableXvector(torch.nn.Module):
         in_channels=40,
         widths=(1.0, 0.75, 0.5, 0.25),
         shared_affine=False,
-        divisor=1,
     ):
         super().__init__()
         self.blocks = torch.nn.ModuleList()
@@ -84,14 +84,12 @@ class SlimmableXvector(torch.nn.Module):
                         kernel_size=tdnn_kernel_sizes[index],
                         dilation=tdnn_dilations[index],
                         fixed_in=index == 0,
-                        divisor=divisor,
                     ),
                     activation(),
                     SwitchableBatchNorm1d(
                         input_size=out_channels,
                         widths=widths,
                         shared_affine=shared_affine,
-                        divisor=divisor,
                     ),
                 ]
             )
@@ -103,12 +101,15 @@ class SlimmableXvector(torch.nn.Module):
                 input_size=out_channels * 2,
                 n_neurons=lin_neurons,
                 in_splits=2,
-                divisor=divisor,
             )
         )
 
     def forward(self, x, lens=None):
-        """Return embeddings ``(batch, 1, lin_neurons)`` for features."""
+        """Return embeddings ``(batch, 1, lin_neurons)`` for features.
+
+        ``lens`` (relative lengths in (0, 1], as SpeechBrain batches them)
+        keeps padding out of the statistics pooling.
+        """
         for layer in self.blocks:
             if isinstance(layer, StatisticsPooling):
                 x = layer(x, lengths=lens)
@@ -138,8 +139,6 @@ class SlimmableClassifier(Sequential):
         The widths served by the norms.
     shared_affine : bool
         Share the norms' affine transform across widths.
-    divisor : int
-        Active channels are a multiple of this.
 
     Example
     -------
@@ -160,10 +159,9 @@ class SlimmableClassifier(Sequential):
         out_neurons=1211,
         widths=(1.0, 0.75, 0.5, 0.25),
         shared_affine=False,
-        divisor=1,
     ):
         super().__init__(input_shape=input_shape)
-        norm = dict(widths=widths, shared_affine=shared_affine, divisor=divisor)
+        norm = dict(widths=widths, shared_affine=shared_affine)
         self.append(activation(), layer_name="act")
         self.append(SwitchableBatchNorm1d, layer_name="norm", **norm)
         if lin_blocks > 0:
@@ -175,7 +173,6 @@ class SlimmableClassifier(Sequential):
                 SlimmableLinear,
                 n_neurons=lin_neurons,
                 bias=True,
-                divisor=divisor,
                 layer_name="linear",
             )
             self.DNN[name].append(activation(), layer_name="act")
@@ -186,22 +183,26 @@ class SlimmableClassifier(Sequential):
             SlimmableLinear,
             n_neurons=out_neurons,
             fixed_out=True,
-            divisor=divisor,
             layer_name="out",
         )
         self.append(Softmax(apply_log=True), layer_name="softmax")
 
 
 class XvectorKWS(torch.nn.Module):
-    """Features ``(batch, time, n_mels)`` to log-probabilities
-    ``(batch, n_classes)`` through an X-vector and its classifier.
+    """Features ``(batch, time, n_mels)`` to logits ``(batch, n_classes)``
+    through an X-vector and its classifier.
+
+    The classifier's last layer, ``softmax`` (log-probabilities, as in
+    SpeechBrain's ``Classifier``), is skipped: like every model here, this
+    one returns logits.
 
     Arguments
     ---------
     embedding_model : torch.nn.Module
         A (slimmable) X-vector, output ``(batch, 1, emb_dim)``.
-    classifier : torch.nn.Module
-        A (slimmable) classifier, output ``(batch, 1, n_classes)``.
+    classifier : speechbrain.nnet.containers.Sequential
+        A (slimmable) classifier, output ``(batch, 1, n_classes)``, whose
+        last layer is named ``softmax``.
 
     Example
     -------
@@ -219,5 +220,9 @@ class XvectorKWS(torch.nn.Module):
         self.classifier = classifier
 
     def forward(self, features):
-        """Classify ``features``; the time axis of one clip is squeezed."""
-        return self.classifier(self.embedding_model(features)).squeeze(1)
+        """Return logits; the time axis of one clip is squeezed."""
+        x = self.embedding_model(features)
+        for name, layer in self.classifier.items():
+            if name != "softmax":
+                x = layer(x)
+        return x.squeeze(1)

@@ -5,13 +5,16 @@ compared with PyTorch. The features-in graphs of the generic exporter are
 tested in ``test_export_features.py``.
 """
 
+import json
 import os
+import re
 
 import numpy as np
 import onnx
 import pytest
 import torch
 
+import speechbrain_slimmable
 from speechbrain_slimmable import count_parameters
 from speechbrain_slimmable.audio import fit_to_window
 from speechbrain_slimmable.dataio import list_labelled_wavs
@@ -84,8 +87,40 @@ def test_graph_inputs_outputs_and_axes(graphs):
     (inp,), (out,) = model.graph.input, model.graph.output
     assert (inp.name, out.name) == ("waveform", "logits")
     batch, time = inp.type.tensor_type.shape.dim
-    assert batch.dim_param == "batch" and time.dim_param
+    assert (batch.dim_param, time.dim_param) == ("batch", "samples")
     assert out.type.tensor_type.shape.dim[0].dim_param == "batch"
+    # Inner shapes name the same axes (no exporter symbol such as s81).
+    inner = {
+        dim.dim_param
+        for value in model.graph.value_info
+        for dim in value.type.tensor_type.shape.dim
+    }
+    assert "((samples//160)) + 1" in inner
+    assert not any(re.search(r"\bs[0-9]+\b", name) for name in inner)
+
+
+def test_metadata_says_how_to_feed_the_graph(classifier, graphs):
+    for width, report in graphs.items():
+        meta = onnx_session(report["path"]).get_modelmeta()
+        stored = meta.custom_metadata_map
+        with torch.no_grad():
+            features = classifier.mods.compute_features(noise(1))
+        assert stored == {
+            "labels": json.dumps(classifier.labels),
+            "width": str(width),
+            "sample_rate": "16000",
+            "clip_samples": str(classifier.hparams.clip_samples),
+            "input": "waveform",
+            "n_mels": str(features.shape[-1]),
+            "precision": "float32",
+            "speechbrain_slimmable_version": speechbrain_slimmable.__version__,
+        }
+        # The labels are in output order: they name the graph's top-1.
+        labels = json.loads(stored["labels"])
+        wavs = noise(3, seed=3)
+        got = run_onnx(onnx_session(report["path"]), wavs).argmax(-1)
+        _, _, _, text = classifier.classify_batch(wavs, width=width)
+        assert [labels[i] for i in got] == text
 
 
 def test_weights_add_up_to_the_subnet(classifier, graphs):
@@ -118,5 +153,27 @@ def test_int8_keeps_the_front_end_in_float(classifier, graphs, tmp_path):
     ops = {node.op_type for node in onnx.load(path).graph.node}
     assert {"ConvInteger", "STFT", "MatMul"} <= ops  # MatMul: mel filterbank
     assert os.path.getsize(path) < 0.5 * os.path.getsize(report["path"])
-    got = run_onnx(onnx_session(path), noise(4))
+    session = onnx_session(path)
+    got = run_onnx(session, noise(4))
     assert got.shape == (4, len(classifier.hparams.label_encoder))
+    stored = session.get_modelmeta().custom_metadata_map
+    assert stored["precision"] == "int8"
+    assert stored["labels"] == json.dumps(classifier.labels)
+
+
+def test_int8_report_is_the_int8_file(classifier, tmp_path):
+    width = classifier.widths[-1]
+    path = tmp_path / "int8.onnx"
+    report = classifier.export_onnx(path, width, quantize=True)
+    assert report["quantized"] and report["path"] == str(path)
+    assert report["max_abs_diff"] <= WAVEFORM_ATOL  # the float graph
+    # The int8 file, on the same clip of noise as the export's check.
+    generator = torch.Generator().manual_seed(0)
+    clip = 0.1 * torch.randn(1, RATE, generator=generator)
+    with torch.no_grad():
+        expected = classifier.subnet(width, include_features=True)(clip)
+    got = run_onnx(onnx_session(path), clip)
+    diff = float(np.abs(got - expected.numpy()).max())
+    assert report["int8_max_abs_diff"] == pytest.approx(diff, rel=1e-3)
+    same = got.argmax(-1) == expected.numpy().argmax(-1)
+    assert report["int8_same_top1"] == bool(same.all())

@@ -5,14 +5,23 @@ Every width of the trained model folder's supernet is exported once
 to its ``max_frames``.
 """
 
+import json
+import logging
+
 import numpy as np
 import onnx
 import pytest
 import torch
 
+import speechbrain_slimmable
 from speechbrain_slimmable import count_parameters, extract_subnet
 from speechbrain_slimmable import export as onnx_export
-from speechbrain_slimmable.export import export_onnx, onnx_session, run_onnx
+from speechbrain_slimmable.export import (
+    export_onnx,
+    onnx_session,
+    quantize_onnx,
+    run_onnx,
+)
 from speechbrain_slimmable.inference import SlimmableKWSClassifier
 from speechbrain_slimmable.lobes.models.KWT import SlimmableKWT
 
@@ -96,6 +105,46 @@ def test_transformer_time_axis_is_dynamic_up_to_max_frames(tmp_path):
     stored = onnx.load(path).graph.initializer
     assert sum(int(np.prod(i.dims)) for i in stored) == report["params"]
     assert report["params"] == count_parameters(subnet)
+
+
+def test_named_axes_and_metadata(classifier, graphs, tmp_path):
+    width = classifier.widths[1]
+    model = onnx.load(graphs[width]["path"])
+    (inp,) = model.graph.input
+    batch, frames, feats = inp.type.tensor_type.shape.dim
+    assert (inp.name, batch.dim_param, frames.dim_param) == (
+        "features",
+        "batch",
+        "frames",
+    )
+    assert feats.dim_value == features(classifier, 1).shape[-1]
+    meta = onnx_session(graphs[width]["path"]).get_modelmeta()
+    assert meta.custom_metadata_map == {
+        "width": str(width),
+        "input": "features",
+        "precision": "float32",
+        "speechbrain_slimmable_version": speechbrain_slimmable.__version__,
+    }
+    # More entries: strings as they are, other values as JSON.
+    path = tmp_path / "more.onnx"
+    more = {"labels": ["a", "b"], "sample_rate": 8000, "note": "kws"}
+    export_onnx(
+        classifier.mods.model,
+        path,
+        width,
+        features(classifier, 1),
+        metadata=more,
+    )
+    stored = onnx_session(path).get_modelmeta().custom_metadata_map
+    assert json.loads(stored["labels"]) == ["a", "b"]
+    assert (stored["sample_rate"], stored["note"]) == ("8000", "kws")
+
+
+def test_noise_filters_do_not_outlive_the_export(graphs, tmp_path):
+    # The filters that drop torch's and onnxruntime's noise are scoped.
+    quantize_onnx(next(iter(graphs.values()))["path"], tmp_path / "q.onnx")
+    for name in ("torch.onnx._internal.exporter._registration", None):
+        assert logging.getLogger(name).filters == []
 
 
 def test_a_mismatch_raises_and_writes_nothing(tmp_path, monkeypatch):

@@ -7,6 +7,7 @@ skip when it is absent.
 
 import json
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -82,17 +83,29 @@ def test_loads_local_folder_without_the_hub(
     assert in_place.profile() == expected
 
 
-def test_cached_hub_id_loads_offline(model_folder, tmp_path, monkeypatch):
+@pytest.mark.parametrize("offline", [True, False])
+def test_cached_hub_id_loads_offline(
+    model_folder, tmp_path, monkeypatch, offline
+):
     # A Hugging Face cache holding owner/name at one revision.
     repo = tmp_path / "hub" / "models--someone--kws"
     shutil.copytree(model_folder, repo / "snapshots" / ("0" * 40))
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text("0" * 40)
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    # HF_HUB_OFFLINE=1, or a hub that cannot be reached: read from the
+    # cache at once, without huggingface_hub's retries (over 20 s).
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", offline)
+    monkeypatch.setattr(
+        constants,
+        "HUGGINGFACE_CO_URL_TEMPLATE",
+        "http://127.0.0.1:9/{repo_id}/resolve/{revision}/{filename}",
+    )
+    begin = time.monotonic()
     classifier = SlimmableKWSClassifier.from_hparams(
         source="someone/kws",
         fetch_config=FetchConfig(huggingface_cache_dir=str(tmp_path / "hub")),
     )
+    assert time.monotonic() - begin < 10  # loading the model included
     assert classifier.widths == [1.0, 0.75, 0.5, 0.25]
 
 

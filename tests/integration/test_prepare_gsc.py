@@ -9,6 +9,8 @@ import csv
 import importlib.util
 import math
 import os
+import subprocess
+import sys
 import tarfile
 import time
 from pathlib import Path
@@ -181,12 +183,18 @@ def _official_standin(root, n_speakers=3):
     return root
 
 
-def test_download_from_local_standin(tmp_path):
+def _standin_archive(tmp_path):
+    """A tarball of the official-layout stand-in, as the official one."""
     source = _official_standin(tmp_path / "source")
     archive = tmp_path / "speech_commands_v0.02.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
         for entry in sorted(source.iterdir()):
             tar.add(entry, arcname=entry.name)
+    return archive
+
+
+def test_download_from_local_standin(tmp_path):
+    archive = _standin_archive(tmp_path)
     data = tmp_path / "data"
     assert prep.download_gsc(data, url=archive.as_uri()) == str(data)
     assert (data / "testing_list.txt").is_file()
@@ -218,8 +226,39 @@ def test_download_offline_fails_fast_and_clearly(tmp_path):
     assert url in message and str(data) in message
     assert "testing_list.txt" in message
     assert not any(data.iterdir())  # no partial archive left behind
+    # The command it suggests for a copy of the tarball (it works: below).
+    assert (
+        f"python recipes/GSC/prepare_gsc.py {data} SAVE_FOLDER --download "
+        "--url TARBALL" in message
+    )
     with pytest.raises(ConnectionError, match="missing.tar.gz"):
         prep.download_gsc(data, url=str(tmp_path / "missing.tar.gz"))
+
+
+def test_download_hint_works_as_typed(tmp_path):
+    archive = _standin_archive(tmp_path)
+    data, save = tmp_path / "data", tmp_path / "save"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "recipes/GSC/prepare_gsc.py",
+            str(data),
+            str(save),
+            "--download",
+            "--url",
+            str(archive),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (data / "testing_list.txt").is_file()
+    assert f"test: {save / 'test.csv'}" in done.stdout
+    assert {r["command"] for r in _read(save / "test.csv")} == set(
+        prep.LABELS_12
+    )
 
 
 def test_download_refuses_foreign_folder_and_bad_archive(tmp_path):

@@ -18,7 +18,7 @@ used in training), at varied noise levels and SNRs. Per width:
 3. the real-time factor (seconds of compute per second of audio, one
    thread) of the live loop, fed 0.1 s chunks, in PyTorch and onnxruntime.
 
-Usage (about 15 minutes on 2 CPU cores)::
+Usage (about 30 minutes on 2 busy CPU cores)::
 
     python benchmarks/detection.py --source pretrained/gsc12-cnn \\
         --data_folder ../shared/data/gsc12_dev \\
@@ -155,6 +155,11 @@ def plot(curves, path):
     pyplot.close(figure)
 
 
+def relative(path):
+    """``path`` relative to the repository (results hold no local paths)."""
+    return os.path.relpath(os.path.abspath(path), HERE.parent)
+
+
 def markdown(rows, hours):
     """The summary table."""
     lines = [
@@ -266,10 +271,11 @@ def main():
     table = markdown(rows, hours)
     print(table)
     summary = {
-        "source": args.source,
+        "source": relative(args.source),
         "command": "python benchmarks/detection.py --source "
-        f"{args.source} --data_folder {args.data_folder} --noise_folder "
-        f"{args.noise_folder} --seed {args.seed} --data_seed "
+        f"{relative(args.source)} --data_folder "
+        f"{relative(args.data_folder)} --noise_folder "
+        f"{relative(args.noise_folder)} --seed {args.seed} --data_seed "
         f"{args.data_seed} --test_passes {args.test_passes} "
         f"--valid_passes {args.valid_passes} --target_fa {args.target_fa}",
         "hours": hours,

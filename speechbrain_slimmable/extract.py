@@ -12,11 +12,18 @@ from speechbrain_slimmable.width import Slimmable, set_width
 def extract_subnet(module, width):
     """Return a standalone copy of ``module`` at ``width``.
 
-    The copy holds only plain torch layers (``Linear``, ``Conv1d``,
-    ``BatchNorm1d``, ``LayerNorm``...) with copies of the weights active at
-    ``width`` (switchable norms resolved to the one for ``width``), so its
-    parameter count is the real one at that width and it keeps no reference
-    to the supernet. The supernet itself is left at its current width.
+    Every layer that holds parameters or buffers in the copy is a plain
+    ``torch.nn`` layer (``Linear``, ``Conv1d``, ``BatchNorm1d``,
+    ``LayerNorm``, ``Embedding``) sized for ``width`` and holding copies of
+    the weights active at it (switchable norms resolved to the one for
+    ``width``), so its parameter count is the real one at that width and it
+    keeps no reference to the supernet. The containers around those layers
+    keep their classes and hold no state of their own: the model's class
+    (its ``forward``), SpeechBrain's wrappers (``Conv1d`` padding,
+    ``BatchNorm1d`` transposes; the package's ``Slimmable*`` subclasses of
+    them only add a constructor) and the attention's head split. No module
+    of the copy slims any more. The supernet itself is left at its current
+    width.
 
     Arguments
     ---------

@@ -24,6 +24,10 @@ Usage (about 30 minutes on 2 busy CPU cores)::
         --data_folder ../shared/data/gsc12_dev \\
         --noise_folder ../shared/data/background_noise --write_threshold
 
+A model folder whose training took in the test speakers (``results.json``
+naming ``--train_splits=[train,test]``, as published models are trained)
+is refused: evaluate the train-only model of the same recipe instead.
+
 Writes ``benchmarks/detection_results.{json,md}`` and
 ``benchmarks/detection_det.png`` only when every step succeeded, and with
 ``--write_threshold`` the thresholds into the model folder's
@@ -73,6 +77,26 @@ def check_requirements(args):
     for folder in (args.source, args.data_folder, args.noise_folder):
         if not os.path.isdir(folder):
             raise SystemExit(f"no folder {folder}")
+
+
+def check_unseen(source):
+    """Fail if the model folder's training run took in the test speakers.
+
+    Its ``results.json`` (written by the recipe) keeps the training
+    command; ``--train_splits`` with ``test`` (how models are published)
+    leaves no unseen speakers for the test streams here.
+    """
+    path = os.path.join(source, "results.json")
+    if not os.path.isfile(path):
+        return
+    with open(path) as stream:
+        command = json.load(stream).get("command", [])
+    splits = [a for a in command if a.startswith("--train_splits=")]
+    if splits and "test" in splits[-1]:
+        raise SystemExit(
+            f"{source} was trained with {splits[-1]}: its test speakers are "
+            "not unseen; evaluate a model trained on the train split only"
+        )
 
 
 def split_streams(args, split, passes, sample_rate):
@@ -195,6 +219,7 @@ def main():
     parser.add_argument("--write_threshold", action="store_true")
     args = parser.parse_args()
     check_requirements(args)
+    check_unseen(args.source)
     torch.set_num_threads(1)
     from speechbrain_slimmable.inference import SlimmableKWSClassifier
 

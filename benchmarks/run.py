@@ -417,6 +417,41 @@ def accuracy_table(runs, args):
     return lines
 
 
+def findings(runs, speeds, args):
+    """Sentences computed from the tables, so they never contradict them."""
+    lines = []
+    for family in args.families:
+        seeds = seeds_of(family, args)
+        scratch = per_width(runs, family, SCRATCH, seeds)
+        for method in method_names(family, args, runs):
+            if method == SCRATCH:
+                continue
+            ours = per_width(runs, family, method, seeds)
+            gaps = {
+                w: statistics.mean(ours[w]) - statistics.mean(scratch[w])
+                for w in WIDTHS
+            }
+            behind = {w: g for w, g in gaps.items() if g < 0}
+            text = ", ".join(f"{w:g} ({g:+.2f})" for w, g in behind.items())
+            lines.append(
+                f"- {family}, {method}: at or above the models trained alone"
+                f" at {len(WIDTHS) - len(behind)} of {len(WIDTHS)} widths"
+                + (f"; behind at {text} points." if behind else ".")
+            )
+    for family, (rows, overhead) in speeds.items():
+        narrow = rows[-1]
+        lines.append(
+            f"- {family}: width {narrow['width']:g} runs in "
+            f"{narrow['onnxruntime_ratio']:.2f}x the time of width 1.0 in "
+            f"onnxruntime end to end ({narrow['eager_ratio']:.2f}x eager); "
+            f"onnxruntime at width 1.0 takes "
+            f"{rows[0]['onnxruntime_ms'] / rows[0]['eager_ms']:.2f}x eager; "
+            f"the supernet at width 1.0 takes {overhead['ratio']:.2f}x its "
+            "extracted subnet."
+        )
+    return lines + [""]
+
+
 def ablation_table(runs, args):
     """Stage 2 table: the final recipe, then one change removed a line."""
     seed = args.seeds[0]
@@ -536,7 +571,8 @@ def report(runs, cost, speeds, published, args, command):
         "",
         *speed_table(speeds),
     ]
-    lines += ["### 5. Published models", ""]
+    lines += ["### 5. What the tables say", ""] + findings(runs, speeds, args)
+    lines += ["### 6. Published models", ""]
     for family, (method, rows) in published.items():
         valid = ", ".join(
             f"{r['width']:g}: {r['valid_accuracy']:.2f}" for r in rows

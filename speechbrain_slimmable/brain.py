@@ -15,7 +15,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from speechbrain_slimmable.nnet.normalization import SwitchableNorm
 from speechbrain_slimmable.recalibration import recalibrate_bn
 from speechbrain_slimmable.teacher import ExternalTeacher
-from speechbrain_slimmable.width import check_width_list, set_width
+from speechbrain_slimmable.width import at_width, check_width_list
 
 STRATEGIES = ("all", "sandwich")
 CRITERIA = ("mean_error", "narrowest_error", "widest_error")
@@ -56,6 +56,10 @@ def readable_stats(stats):
         else:
             view[f"width {width} {name}"] = f"{value:.4f}"
     return view
+
+
+class _InputCaptured(Exception):
+    """Stops a forward pass once the model's input is captured."""
 
 
 def _identity(values):
@@ -169,6 +173,7 @@ class SandwichBrain(sb.Brain):
             )
         self.extra_widths = self._check_extra_widths()
         self.teacher = None
+        self._prepared = None
         self.calibration_set = None
         self.calibration_features = []
 
@@ -271,13 +276,22 @@ class SandwichBrain(sb.Brain):
         return features, targets
 
     def prepare_batch(self, batch, stage):
-        """:meth:`prepare_features`, and the (augmented) waveforms too."""
+        """:meth:`prepare_features`, and the (augmented) waveforms too.
+
+        Computed once per batch and stage, then shared by every width.
+        """
+        if self._prepared is not None and self._prepared[:2] == (batch, stage):
+            return self._prepared[2]
+        with torch.no_grad():
+            prepared = self._augment_and_featurize(batch, stage)
+        self._prepared = (batch, stage, prepared)
+        return prepared
+
+    def _augment_and_featurize(self, batch, stage):
+        """Augmentation (training only), then features, of one batch."""
         batch = batch.to(self.device)
         wavs, lens = batch.sig
-        targets = batch.command_encoded
-        if isinstance(targets, sb.dataio.batch.PaddedData):
-            targets = targets.data
-        targets = targets.reshape(-1)
+        targets = self.targets_of(batch)
         wav_augment = getattr(self.hparams, "wav_augment", None)
         if stage == sb.Stage.TRAIN and wav_augment is not None:
             wavs, lens = wav_augment(wavs, lens)
@@ -290,17 +304,53 @@ class SandwichBrain(sb.Brain):
             wavs = wavs.repeat(len(targets) // len(wavs), 1)
         return features, targets, wavs
 
-    def width_loss(self, logits, targets, teacher_logits=None, weight=None):
-        """Loss of one width: labels, or labels and a teacher's output.
+    def targets_of(self, batch):
+        """Class indices ``(batch,)`` of a batch (``command_encoded``)."""
+        targets = batch.command_encoded
+        if isinstance(targets, sb.dataio.batch.PaddedData):
+            targets = targets.data
+        return targets.reshape(-1).to(self.device)
 
-        ``weight`` of the teacher term defaults to ``distillation_weight``.
+    @staticmethod
+    def logits_of(predictions):
+        """The ``(batch, n_classes)`` scores in ``compute_forward``'s output.
+
+        The output itself, or its first element (SpeechBrain recipes often
+        return ``(outputs, lens)``); log-probabilities work as logits.
         """
+        if isinstance(predictions, (tuple, list)):
+            predictions = predictions[0]
+        return predictions.reshape(predictions.shape[0], -1)
+
+    def compute_forward(self, batch, stage):
+        """Logits of ``modules.model`` at its current width.
+
+        The features of :meth:`prepare_batch` are computed once per batch
+        and shared by every width. A recipe may override this method and
+        :meth:`compute_objectives` as for any ``speechbrain.Brain``: they
+        are then called once per width, and every width of a training
+        batch starts from the same random state, so that each sees the
+        same augmentation draws.
+        """
+        features, _, _ = self.prepare_batch(batch, stage)
+        return self.modules.model(features)
+
+    def compute_objectives(self, predictions, batch, stage):
+        """Cross-entropy against the labels (label smoothing in training)."""
+        _, targets, _ = self.prepare_batch(batch, stage)
         smoothing = self.hparam("label_smoothing", 0.0)
-        loss = F.cross_entropy(logits, targets, label_smoothing=smoothing)
-        if teacher_logits is None:
-            return loss
-        if weight is None:
-            weight = self.hparam("distillation_weight", 1.0)
+        return F.cross_entropy(
+            self.logits_of(predictions),
+            targets,
+            label_smoothing=smoothing if stage == sb.Stage.TRAIN else 0.0,
+        )
+
+    def distilled(self, loss, logits, teacher_logits, weight):
+        """Mix a width's label ``loss`` with distillation from a teacher.
+
+        Returns ``(1 - weight) * loss + weight * soft_cross_entropy``, at
+        ``distillation_temperature``.
+        """
         temperature = self.hparam("distillation_temperature", 1.0)
         distill = soft_cross_entropy(logits, teacher_logits, temperature)
         return (1 - weight) * loss + weight * distill
@@ -308,63 +358,65 @@ class SandwichBrain(sb.Brain):
     def fit_batch(self, batch):
         """Run every width of the step; one optimizer step at the end.
 
-        Only the last backward pass of a stepping batch synchronises
-        gradients under DDP; AMP, gradient accumulation and gradient checks
-        work as in ``speechbrain.Brain.fit_batch``.
+        The widest width learns from the labels (and ``teacher_source``,
+        if set); with ``distillation`` the others learn from the labels and
+        the widest's detached output. Only the last backward pass of a
+        stepping batch synchronises gradients under DDP; AMP, gradient
+        accumulation and gradient checks work as in
+        ``speechbrain.Brain.fit_batch``.
         """
         should_step = (self.step % self.grad_accumulation_factor) == 0
         self.on_fit_batch_start(batch, should_step)
-        with torch.no_grad(), self.training_ctx:
-            features, targets, wavs = self.prepare_batch(batch, sb.Stage.TRAIN)
-            external = None
-            if self.teacher is not None:
-                external = self.teacher(wavs)
         widths = self.training_widths()
+        teacher = None
+        if self.teacher is not None:
+            wavs = self.prepare_batch(batch, sb.Stage.TRAIN)[2]
+            teacher = self.teacher(wavs)
         distill = self.hparam("distillation", False)
-        teacher, losses = None, {}
+        random_state = torch.get_rng_state()
+        losses = {}
         for index, width in enumerate(widths):
+            torch.set_rng_state(random_state)
             last = index == len(widths) - 1
             with self.no_sync(not (should_step and last)):
-                with self.training_ctx:
-                    set_width(self.modules.model, width)
-                    logits = self.modules.model(features)
-                    if index == 0 and external is not None:
-                        loss = self.width_loss(
-                            logits,
-                            targets,
-                            external,
-                            self.hparam("teacher_weight", 0.5),
-                        )
-                    else:
-                        loss = self.width_loss(logits, targets, teacher)
+                with self.training_ctx, at_width(self.modules.model, width):
+                    predictions = self.compute_forward(batch, sb.Stage.TRAIN)
+                    loss = self.compute_objectives(
+                        predictions, batch, sb.Stage.TRAIN
+                    )
+                    logits = self.logits_of(predictions)
+                    if teacher is not None:
+                        name = "teacher" if index == 0 else "distillation"
+                        weight = self.hparam(f"{name}_weight", 0.5)
+                        loss = self.distilled(loss, logits, teacher, weight)
                 scaled_loss = self.scaler.scale(
                     loss / self.grad_accumulation_factor
                 )
                 self.check_loss_isfinite(scaled_loss)
                 scaled_loss.backward()
-            if distill and index == 0:
-                teacher = logits.detach()
+            if index == 0:
+                teacher = logits.detach() if distill else None
             losses[width] = loss.detach()
+        self._prepared = None
         if should_step:
             self.optimizers_step()
-        set_width(self.modules.model, self.widths[0])
         self.on_fit_batch_end(batch, losses, loss, should_step)
         return torch.stack(list(losses.values())).mean().cpu()
 
     @torch.no_grad()
     def evaluate_batch(self, batch, stage):
         """Loss and accuracy of every width in ``widths`` on one batch."""
-        features, targets = self.prepare_features(batch, stage)
+        targets = self.targets_of(batch)
         losses = []
         for width in self.widths:
-            set_width(self.modules.model, width)
-            logits = self.modules.model(features)
-            loss = F.cross_entropy(logits, targets, reduction="none")
-            error = (logits.argmax(-1) != targets).float()
-            self.loss_stats[width].append(batch.id, loss)
-            self.error_stats[width].append(batch.id, error)
-            losses.append(loss.mean())
-        set_width(self.modules.model, self.widths[0])
+            with at_width(self.modules.model, width):
+                predictions = self.compute_forward(batch, stage)
+                loss = self.compute_objectives(predictions, batch, stage)
+            error = self.logits_of(predictions).argmax(-1) != targets
+            self.loss_stats[width].append(batch.id, loss.expand(len(targets)))
+            self.error_stats[width].append(batch.id, error.float())
+            losses.append(loss)
+        self._prepared = None
         return torch.stack(losses).mean().detach().cpu()
 
     def on_fit_start(self):
@@ -432,20 +484,41 @@ class SandwichBrain(sb.Brain):
         self.calibration_features = []
 
     def calibration_batches(self):
-        """Clean features of the calibration subset, computed once."""
+        """The model's inputs for the calibration subset, computed once.
+
+        Whatever :meth:`compute_forward` feeds ``modules.model`` (a
+        recipe's own front end included), captured at the model's input in
+        eval mode without running the model.
+        """
         if self.calibration_set is None or len(self.calibration_set) == 0:
             return []
-        if not self.calibration_features:
-            loader = sb.dataio.dataloader.make_dataloader(
-                self.calibration_set,
-                batch_size=self.calibration_batch_size,
-                collate_fn=sb.dataio.batch.PaddedBatch,
-            )
+        if self.calibration_features:
+            return self.calibration_features
+        loader = sb.dataio.dataloader.make_dataloader(
+            self.calibration_set,
+            batch_size=self.calibration_batch_size,
+            collate_fn=sb.dataio.batch.PaddedBatch,
+        )
+
+        def capture(module, args):
+            self.calibration_features.append(args[0].detach())
+            raise _InputCaptured
+
+        modes = [(m, m.training) for m in self.modules.modules()]
+        self.modules.eval()
+        hook = self.modules.model.register_forward_pre_hook(capture)
+        try:
             with torch.no_grad():
-                self.calibration_features = [
-                    self.prepare_features(batch, sb.Stage.TEST)[0]
-                    for batch in loader
-                ]
+                for batch in loader:
+                    try:
+                        self.compute_forward(batch, sb.Stage.TEST)
+                    except _InputCaptured:
+                        pass
+                    self._prepared = None
+        finally:
+            hook.remove()
+            for module, training in modes:
+                module.training = training
         return self.calibration_features
 
     def recalibrate(self, widths):
@@ -462,9 +535,9 @@ class SandwichBrain(sb.Brain):
         batches = self.calibration_batches()
         if not batches:
             return
-        for width in widths:
-            recalibrate_bn(self.modules.model, width, batches)
-        set_width(self.modules.model, self.widths[0])
+        with at_width(self.modules.model, self.widths[0]):
+            for width in widths:
+                recalibrate_bn(self.modules.model, width, batches)
 
     def on_evaluate_start(self, max_key=None, min_key=None):
         """Load the best supernet; add ``extra_widths`` to the evaluation.

@@ -75,7 +75,22 @@ def class_pattern(index):
     return patterns[index]
 
 
-def _render_clip(pattern, rng, pitch, tempo, sample_rate, n_samples):
+def _glide(start_hz, end_hz, length, rng, sample_rate):
+    """One tone glide with a harmonic and 10 ms ramps at both ends."""
+    freq = np.linspace(start_hz, end_hz, length)
+    phase = 2 * np.pi * np.cumsum(freq) / sample_rate
+    phase += rng.uniform(0, 2 * np.pi)
+    wave = np.sin(phase) + 0.4 * np.sin(2 * phase + rng.uniform(0, 6))
+    ramp = int(0.01 * sample_rate)
+    envelope = np.ones(length)
+    envelope[:ramp] = np.linspace(0, 1, ramp)
+    envelope[-ramp:] = np.linspace(1, 0, ramp)
+    return wave * envelope
+
+
+def _render_clip(
+    pattern, rng, pitch, tempo, sample_rate, n_samples, snr_db, distractors
+):
     """Renders one clip of a pattern as float samples in ``[-1, 1]``."""
     jitter = rng.uniform(0.97, 1.03)
     gap = rng.uniform(0.03, 0.07) * tempo
@@ -87,21 +102,23 @@ def _render_clip(pattern, rng, pitch, tempo, sample_rate, n_samples):
     onset = int(rng.integers(earliest, latest))
     tone = np.zeros(n_samples)
     position = onset
-    ramp = int(0.01 * sample_rate)
     for (start_hz, end_hz, _), length in zip(pattern, glide_lengths):
         scale = pitch * jitter
-        freq = np.linspace(start_hz * scale, end_hz * scale, length)
-        phase = 2 * np.pi * np.cumsum(freq) / sample_rate
-        phase += rng.uniform(0, 2 * np.pi)
-        wave = np.sin(phase) + 0.4 * np.sin(2 * phase + rng.uniform(0, 6))
-        envelope = np.ones(length)
-        envelope[:ramp] = np.linspace(0, 1, ramp)
-        envelope[-ramp:] = np.linspace(1, 0, ramp)
-        tone[position : position + length] = wave * envelope
+        tone[position : position + length] = _glide(
+            start_hz * scale, end_hz * scale, length, rng, sample_rate
+        )
         position += length + gap_length
+    for _ in range(distractors):
+        # A glide of no class, anywhere, at up to the pattern's level.
+        start_hz, end_hz = rng.choice(_LEVELS, size=2) * pitch
+        length = int(rng.choice(_DURATIONS) * sample_rate)
+        where = int(rng.integers(0, n_samples - length))
+        tone[where : where + length] += rng.uniform(0.3, 1.0) * _glide(
+            start_hz, end_hz, length, rng, sample_rate
+        )
     tone /= np.sqrt(np.mean(tone**2))  # unit RMS: level chosen below
-    snr_db = rng.uniform(8.0, 30.0)
-    noise = rng.standard_normal(n_samples) * 10 ** (-snr_db / 20)
+    snr = rng.uniform(*snr_db)
+    noise = rng.standard_normal(n_samples) * 10 ** (-snr / 20)
     clip = tone + noise
     level = 10 ** (rng.uniform(-32.0, -14.0) / 20)  # RMS in dBFS
     clip *= level / np.sqrt(np.mean(clip**2))
@@ -115,6 +132,9 @@ def make_synthetic_kws(
     clips_per_speaker=4,
     sample_rate=16000,
     seed=0,
+    speaker_spread=0.15,
+    snr_db=(8.0, 30.0),
+    distractors=0,
 ):
     """Writes a synthetic keyword dataset in ``<class>/<file>.wav`` layout.
 
@@ -140,6 +160,15 @@ def make_synthetic_kws(
         Sample rate in Hz; clips last one second.
     seed : int
         Seed of the speakers' shifts and of every clip's randomness.
+    speaker_spread : float
+        Each speaker shifts pitch and tempo by a factor drawn from
+        ``[1 - speaker_spread, 1 + speaker_spread]``. Large spreads make
+        classes overlap across speakers, as words do in speech.
+    snr_db : tuple of float
+        Range of the signal-to-noise ratio of the clips' white noise.
+    distractors : int
+        Glides of no class added to every clip at random times and
+        pitches, so that a class must be told from look-alike patterns.
 
     Returns
     -------
@@ -173,6 +202,10 @@ def make_synthetic_kws(
         raise ValueError(f"class names must be plain folder names: {classes}")
     if speakers < 1 or clips_per_speaker < 1:
         raise ValueError("speakers and clips_per_speaker must be >= 1")
+    if not 0 <= speaker_spread < 1:
+        raise ValueError(
+            f"speaker_spread must be in [0, 1), got {speaker_spread}"
+        )
     if sample_rate < 8000:
         raise ValueError(f"sample_rate must be >= 8000 Hz, got {sample_rate}")
     options = {
@@ -181,6 +214,9 @@ def make_synthetic_kws(
         "clips_per_speaker": int(clips_per_speaker),
         "sample_rate": int(sample_rate),
         "seed": int(seed),
+        "speaker_spread": float(speaker_spread),
+        "snr_db": [float(v) for v in snr_db],
+        "distractors": int(distractors),
     }
     folder = pathlib.Path(folder)
     if folder.is_dir() and any(folder.iterdir()):
@@ -196,8 +232,9 @@ def make_synthetic_kws(
 
     n_samples = int(sample_rate)
     speaker_rng = np.random.default_rng([int(seed), 0])
-    pitches = speaker_rng.uniform(0.85, 1.18, size=speakers)
-    tempos = speaker_rng.uniform(0.85, 1.15, size=speakers)
+    low, high = 1 - speaker_spread, 1 + speaker_spread
+    pitches = speaker_rng.uniform(low, high, size=speakers)
+    tempos = speaker_rng.uniform(low, high, size=speakers)
     for class_index, class_name in enumerate(classes):
         pattern = class_pattern(class_index)
         (folder / class_name).mkdir(parents=True, exist_ok=True)
@@ -211,6 +248,8 @@ def make_synthetic_kws(
                     tempos[spk],
                     sample_rate,
                     n_samples,
+                    snr_db,
+                    distractors,
                 )
                 name = f"synth{spk:02d}_nohash_{n}.wav"
                 sf.write(

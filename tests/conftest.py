@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from speechbrain_slimmable.synthetic import DEFAULT_CLASSES
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("SLIMMABLE_DATA", REPO.parent / "shared" / "data"))
 
@@ -46,6 +48,7 @@ def train_quickstart(output_folder, data_folder, *extra):
             f"--output_folder={output_folder}",
             f"--data_folder={data_folder}",
             "--synthetic=False",
+            f"--n_classes={len(DEFAULT_CLASSES)}",
             *extra,
         ]
     )

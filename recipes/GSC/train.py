@@ -79,6 +79,7 @@ def dataio_prep(hparams, manifests):
             f"the data has {len(label_encoder)} classes but the model has "
             f"n_classes={hparams['n_classes']}: set --n_classes"
         )
+    label_encoder.expect_len(hparams["n_classes"])
     return datasets
 
 
@@ -92,6 +93,10 @@ def prepare_data(hparams):
                 "folder": data_folder,
                 "speakers": hparams["synthetic_speakers"],
                 "clips_per_speaker": hparams["synthetic_clips_per_speaker"],
+                "classes": hparams["synthetic_classes"],
+                "speaker_spread": hparams["synthetic_speaker_spread"],
+                "snr_db": hparams["synthetic_snr_db"],
+                "distractors": hparams["synthetic_distractors"],
             },
         )
     kwargs = {
@@ -102,6 +107,7 @@ def prepare_data(hparams):
         "seed": hparams["data_seed"],
         "sample_rate": hparams["sample_rate"],
         "download": hparams["download"],
+        "url": hparams.get("url"),
     }
     run_on_main(prepare_gsc, kwargs=kwargs)
     noise_folder = hparams["noise_folder"] or os.path.join(

@@ -6,14 +6,18 @@ import sys
 from pathlib import Path
 
 import pytest
+import speechbrain as sb
 import torch
-from conftest import REPO, load_recipe_module, train_quickstart
 from hyperpyyaml import load_hyperpyyaml
+from speechbrain.lobes.features import Fbank
+from speechbrain.processing.features import InputNormalization
 
+from conftest import REPO, load_recipe_module, train_quickstart
 from speechbrain_slimmable import set_width
 from speechbrain_slimmable.brain import SandwichBrain, soft_cross_entropy
+from speechbrain_slimmable.lobes.models.TCResNet import SlimmableTCResNet
 from speechbrain_slimmable.nnet.linear import SlimmableLinear
-from speechbrain_slimmable.synthetic import make_synthetic_kws
+from speechbrain_slimmable.synthetic import DEFAULT_CLASSES, make_synthetic_kws
 
 WIDTHS = [1.0, 0.75, 0.5, 0.25]
 QUICKSTART = str(REPO / "hparams" / "quickstart.yaml")
@@ -33,6 +37,7 @@ def build_brain(output, data, **overrides):
         "output_folder": str(output),
         "data_folder": str(data),
         "synthetic": False,
+        "n_classes": len(DEFAULT_CLASSES),
         **overrides,
     }
     with open(QUICKSTART, encoding="utf-8") as fin:
@@ -84,34 +89,30 @@ def tiny_brain(**hparams):
     )
 
 
-def test_distillation_changes_the_narrow_widths_loss():
+def test_distillation_mixes_labels_and_teacher():
     torch.manual_seed(0)
-    brain = tiny_brain(
-        strategy="all", distillation=True, distillation_weight=0.7
-    )
+    brain = tiny_brain(strategy="all", distillation=True)
     logits, teacher = torch.randn(5, 3), torch.randn(5, 3)
     targets = torch.randint(0, 3, (5,))
     hard = torch.nn.functional.cross_entropy(logits, targets)
     soft = soft_cross_entropy(logits, teacher)
-    # The widest width (no teacher) learns from labels only.
-    torch.testing.assert_close(brain.width_loss(logits, targets), hard)
     torch.testing.assert_close(
-        brain.width_loss(logits, targets, teacher), 0.3 * hard + 0.7 * soft
+        brain.distilled(hard, logits, teacher, 0.7), 0.3 * hard + 0.7 * soft
     )
 
 
 def test_fit_batch_distils_from_the_widest_and_steps_once(monkeypatch):
     torch.manual_seed(0)
     brain = tiny_brain(strategy="all", distillation=True)
-    calls = []
-    original = brain.width_loss
+    teachers = []
+    original = brain.distilled
 
-    def recording(logits, targets, teacher=None):
-        calls.append((logits.shape[-1], teacher))
-        return original(logits, targets, teacher)
+    def recording(loss, logits, teacher, weight):
+        teachers.append(teacher)
+        return original(loss, logits, teacher, weight)
 
     steps = []
-    monkeypatch.setattr(brain, "width_loss", recording)
+    monkeypatch.setattr(brain, "distilled", recording)
     monkeypatch.setattr(brain, "optimizers_step", lambda: steps.append(1))
     features = torch.randn(4, 8)
     monkeypatch.setattr(
@@ -122,10 +123,11 @@ def test_fit_batch_distils_from_the_widest_and_steps_once(monkeypatch):
     brain.step = 1
     brain.fit_batch(None)
     assert steps == [1]
-    assert calls[0][1] is None
+    # The widest learns from the labels only; the 3 others from it.
+    assert len(teachers) == len(WIDTHS) - 1
     set_width(brain.modules.model, 1.0)
     widest = brain.modules.model(features).detach()
-    for _, teacher in calls[1:]:
+    for teacher in teachers:
         torch.testing.assert_close(teacher, widest)
 
 
@@ -226,6 +228,7 @@ def test_ddp_two_processes_end_with_identical_weights(tmp_path, train_data):
         f"--output_folder={output}",
         f"--data_folder={train_data}",
         "--synthetic=False",
+        f"--n_classes={len(DEFAULT_CLASSES)}",
         "--number_of_epochs=1",
         "--distributed_backend=gloo",
         "--find_unused_parameters",
@@ -237,7 +240,12 @@ def test_ddp_two_processes_end_with_identical_weights(tmp_path, train_data):
     rank0 = torch.load(output / "rank0.pt")
     rank1 = torch.load(output / "rank1.pt")
     initial = load_hyperpyyaml(
-        open(QUICKSTART), {"data_folder": "x", "output_folder": str(output)}
+        open(QUICKSTART),
+        {
+            "data_folder": "x",
+            "output_folder": str(output),
+            "n_classes": len(DEFAULT_CLASSES),
+        },
     )["model"]
     moved = 0
     for name, value in rank0.items():
@@ -288,3 +296,59 @@ def test_validation_recalibrates_stale_statistics(tmp_path, train_data):
             module.running_mean.fill_(5.0)
     brain.evaluate(datasets["valid"], test_loader_kwargs=loader)
     assert brain.width_accuracies() == calibrated
+
+
+class OwnRecipeBrain(SandwichBrain):
+    """A recipe's own hooks, written as SpeechBrain's GSC recipe writes them:
+    its own augmentation, features, normalisation and loss."""
+
+    noise_draws = []
+
+    def compute_forward(self, batch, stage):
+        batch = batch.to(self.device)
+        wavs, lens = batch.sig
+        if stage == sb.Stage.TRAIN:
+            noise = 0.01 * torch.randn_like(wavs)
+            self.noise_draws.append(noise)
+            wavs = wavs + noise
+        feats = self.modules.compute_features(wavs)
+        feats = self.modules.mean_var_norm(feats, lens)
+        return self.modules.model(feats).log_softmax(-1), lens
+
+    def compute_objectives(self, predictions, batch, stage):
+        outputs, _ = predictions
+        return torch.nn.functional.nll_loss(outputs, self.targets_of(batch))
+
+
+def test_a_recipes_own_hooks_train_every_width(tmp_path, train_data):
+    _, datasets, hparams = build_brain(tmp_path, train_data)
+    model = SlimmableTCResNet(len(DEFAULT_CLASSES), widths=WIDTHS)
+    brain = OwnRecipeBrain(
+        modules={
+            "compute_features": Fbank(n_mels=40),
+            "mean_var_norm": InputNormalization(),
+            "model": model,
+        },
+        opt_class=lambda p: torch.optim.Adam(p, lr=0.003),
+        hparams={"widths": WIDTHS, "strategy": "all", "distillation": True},
+    )
+    brain.noise_draws = []
+    loader = dict(hparams["valid_dataloader_opts"])
+    brain.fit(
+        range(4),
+        datasets["train"],
+        datasets["valid"],
+        train_loader_kwargs=hparams["train_dataloader_opts"],
+        valid_loader_kwargs=loader,
+    )
+    # Every width of a batch saw the same augmentation draw.
+    draws = brain.noise_draws
+    for first in range(0, len(draws), len(WIDTHS)):
+        for other in draws[first + 1 : first + len(WIDTHS)]:
+            assert torch.equal(draws[first], other)
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm1d):
+            assert module.num_batches_tracked > 0
+    chance = 100 / len(DEFAULT_CLASSES)
+    for width, accuracy in brain.width_accuracies().items():
+        assert accuracy > 1.5 * chance, (width, accuracy)

@@ -46,6 +46,7 @@ import time
 from pathlib import Path
 
 import torch
+from readme import update_readme
 
 from speechbrain_slimmable.dataio import list_labelled_wavs, split_by_speaker
 from speechbrain_slimmable.detection import NEVER_REPORTED, detect_chunks
@@ -216,7 +217,15 @@ def main():
     parser.add_argument("--valid_passes", type=int, default=2)
     parser.add_argument("--target_fa", type=float, default=10.0)
     parser.add_argument("--rtf_seconds", type=float, default=120.0)
-    parser.add_argument("--write_threshold", action="store_true")
+    parser.add_argument(
+        "--write_threshold",
+        nargs="?",
+        const="",
+        metavar="FOLDER",
+        help="write the chosen thresholds into the model folder, or into "
+        "FOLDER (e.g. the published model trained by the same recipe on "
+        "more speakers, which cannot be evaluated here)",
+    )
     args = parser.parse_args()
     check_requirements(args)
     check_unseen(args.source)
@@ -302,7 +311,12 @@ def main():
         f"{relative(args.data_folder)} --noise_folder "
         f"{relative(args.noise_folder)} --seed {args.seed} --data_seed "
         f"{args.data_seed} --test_passes {args.test_passes} "
-        f"--valid_passes {args.valid_passes} --target_fa {args.target_fa}",
+        f"--valid_passes {args.valid_passes} --target_fa {args.target_fa}"
+        + (
+            ""
+            if args.write_threshold is None
+            else f" --write_threshold {args.write_threshold}".rstrip()
+        ),
         "hours": hours,
         "hop": HOP,
         "never_reported": list(NEVER_REPORTED),
@@ -313,12 +327,14 @@ def main():
         plot(curves, os.path.join(tmp, "det.png"))
         os.replace(os.path.join(tmp, "det.png"), HERE / "detection_det.png")
     (HERE / "detection_results.md").write_text(table)
+    update_readme("detection", table)
     with open(HERE / "detection_results.json", "w") as stream:
         json.dump(summary, stream, indent=1)
         stream.write("\n")
-    if args.write_threshold:
-        write_detection_threshold(args.source, thresholds)
-        print(f"wrote thresholds {thresholds} into {args.source}")
+    if args.write_threshold is not None:
+        folder = args.write_threshold or args.source
+        write_detection_threshold(folder, thresholds)
+        print(f"wrote thresholds {thresholds} into {folder}")
 
 
 if __name__ == "__main__":

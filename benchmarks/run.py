@@ -55,6 +55,7 @@ from functools import partial
 from pathlib import Path
 
 import torch
+from readme import update_readme
 
 REPO = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
@@ -716,17 +717,8 @@ def main(argv=None):
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(source / "pretrained", target)
-    update_readme(REPO / "README.md", text)
+    update_readme("results", text)
     print(text)
-
-
-def update_readme(path, results):
-    """Replace the README's text between the results markers."""
-    start, end = "<!-- results:start -->", "<!-- results:end -->"
-    text = path.read_text()
-    head, rest = text.split(start)
-    _, tail = rest.split(end)
-    path.write_text(f"{head}{start}\n{results}{end}{tail}")
 
 
 if __name__ == "__main__":

@@ -14,10 +14,8 @@ Authors
 
 import ast
 import collections
-import contextlib
 import copy
 import json
-import logging
 import os
 import re
 import tempfile
@@ -27,6 +25,7 @@ import torch
 from speechbrain_slimmable import __version__
 from speechbrain_slimmable.extract import extract_subnet
 from speechbrain_slimmable.profile import count_parameters
+from speechbrain_slimmable.quiet import muted
 
 FEATURES_MODULE = "compute_features"
 NAME_SCOPES = "pkg.torch.onnx.name_scopes"
@@ -190,7 +189,7 @@ def export_onnx(
     with tempfile.TemporaryDirectory() as tmp:
         float_path = os.path.join(tmp, "float.onnx") if quantize else path
         # torch lists the torchvision ops it skips, on every export.
-        skipped_ops = _muted(
+        skipped_ops = muted(
             "torch.onnx._internal.exporter._registration",
             "torchvision is not installed",
         )
@@ -275,7 +274,7 @@ def quantize_onnx(source, path):
     front_end = [node.name for node in graph.graph.node if _in_front_end(node)]
     # onnxruntime's hint to run its pre-processing (graph optimisation,
     # shape inference) first: the graph was just optimised.
-    with _muted("root", "Please consider to run pre-processing"):
+    with muted("root", "Please consider to run pre-processing"):
         quantize_dynamic(
             graph,
             os.fspath(path),
@@ -365,24 +364,6 @@ def _with_metadata(model, metadata):
         entry.key = key
         entry.value = value if isinstance(value, str) else json.dumps(value)
     return model
-
-
-@contextlib.contextmanager
-def _muted(logger_name, prefix):
-    """Drop the records of one logger whose message starts with ``prefix``.
-
-    Only while the block runs; ``"root"`` names the root logger.
-    """
-    logger = logging.getLogger(None if logger_name == "root" else logger_name)
-
-    def keep(record):
-        return not str(record.msg).startswith(prefix)
-
-    logger.addFilter(keep)
-    try:
-        yield
-    finally:
-        logger.removeFilter(keep)
 
 
 def _in_front_end(node):

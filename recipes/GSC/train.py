@@ -36,6 +36,7 @@ from speechbrain_slimmable import profile_widths
 from speechbrain_slimmable.audio import fit_to_window
 from speechbrain_slimmable.brain import SandwichBrain
 from speechbrain_slimmable.hub import write_model_folder
+from speechbrain_slimmable.quiet import muted
 from speechbrain_slimmable.synthetic import make_synthetic_kws
 
 sys.path.append(os.path.dirname(os.path.abspath(__file__)))
@@ -276,7 +277,12 @@ def main(argv):
     """Prepare, train, recalibrate, test and write the model folder."""
     hparams_file, run_opts, overrides = sb.parse_arguments(argv)
     sb.utils.distributed.ddp_init_group(run_opts)
-    with open(hparams_file, encoding="utf-8") as fin:
+    # SpeechBrain's train logger warns that torchvision (for figures) is
+    # absent when the YAML loads it; the recipe saves no figures.
+    with (
+        open(hparams_file, encoding="utf-8") as fin,
+        muted("speechbrain.utils.train_logger", "torchvision is not available"),
+    ):
         hparams = load_hyperpyyaml(fin, overrides)
     sb.create_experiment_directory(
         experiment_directory=hparams["output_folder"],

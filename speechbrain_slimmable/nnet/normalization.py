@@ -28,15 +28,6 @@ from speechbrain.nnet.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from speechbrain_slimmable.nnet.channels import SlicedChannels, plain_layer
 from speechbrain_slimmable.width import check_width, check_width_list
 
-# The state of a plain torch BatchNorm, as SpeechBrain's own models save it.
-BATCHNORM_STATE = (
-    "weight",
-    "bias",
-    "running_mean",
-    "running_var",
-    "num_batches_tracked",
-)
-
 
 class SwitchableNorm(SlicedChannels, torch.nn.Module):
     """Normalisation over dim 1 (channels-first) that switches with width.
@@ -211,11 +202,11 @@ class SwitchableNorm(SlicedChannels, torch.nn.Module):
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         """Read a plain BatchNorm's state as the widest width (class doc)."""
         if prefix + "running_mean" in state_dict:
-            shared = BATCHNORM_STATE[:2] if self.shared_affine else ()
-            names = [n for n in BATCHNORM_STATE if n not in shared]
+            # What a per-width norm holds (statistics, and the affine unless
+            # it is shared: a shared one keeps its own name) moves to each.
             plain = {
                 name: state_dict.pop(prefix + name)
-                for name in names
+                for name in self.norms[0].state_dict()
                 if prefix + name in state_dict
             }
             for index, norm in enumerate(self.norms):
@@ -239,6 +230,19 @@ class SwitchableSpeechBrainNorm:
     The SpeechBrain class keeps its ``(batch, time, ..., channels)``
     layout; ``widths`` and ``shared_affine`` are those of
     :class:`SwitchableNorm`, every other argument is SpeechBrain's.
+
+    Arguments
+    ---------
+    input_shape : tuple, optional
+        Input shape at width 1.0.
+    input_size : int, optional
+        Channels at width 1.0.
+    widths : list of float
+        The widths served.
+    shared_affine : bool
+        Share one sliced affine transform across widths (US-Nets).
+    **kwargs
+        Other arguments of the SpeechBrain norm (``eps``, ``momentum``...).
     """
 
     def __init__(
@@ -265,20 +269,8 @@ class SwitchableBatchNorm1d(SwitchableSpeechBrainNorm, BatchNorm1d):
     """SpeechBrain's ``BatchNorm1d`` with one BatchNorm per width (S-BN).
 
     Input ``(batch, time, channels)`` as in SpeechBrain; ``self.norm`` is a
-    :class:`SwitchableNorm`.
-
-    Arguments
-    ---------
-    input_shape : tuple, optional
-        Input shape at width 1.0.
-    input_size : int, optional
-        Channels at width 1.0.
-    widths : list of float
-        The widths served.
-    shared_affine : bool
-        Share one sliced affine transform across widths (US-Nets).
-    **kwargs
-        Other arguments of SpeechBrain's ``BatchNorm1d``.
+    :class:`SwitchableNorm`. Arguments: see
+    :class:`SwitchableSpeechBrainNorm`.
 
     Example
     -------
@@ -292,20 +284,8 @@ class SwitchableBatchNorm1d(SwitchableSpeechBrainNorm, BatchNorm1d):
 
 class SwitchableBatchNorm2d(SwitchableSpeechBrainNorm, BatchNorm2d):
     """SpeechBrain's ``BatchNorm2d`` (input ``(batch, time, freq, channels)``)
-    with one BatchNorm per width.
-
-    Arguments
-    ---------
-    input_shape : tuple, optional
-        Input shape at width 1.0.
-    input_size : int, optional
-        Channels at width 1.0.
-    widths : list of float
-        The widths served.
-    shared_affine : bool
-        Share one sliced affine transform across widths (US-Nets).
-    **kwargs
-        Other arguments of SpeechBrain's ``BatchNorm2d``.
+    with one BatchNorm per width. Arguments: see
+    :class:`SwitchableSpeechBrainNorm`.
 
     Example
     -------

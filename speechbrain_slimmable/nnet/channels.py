@@ -207,28 +207,20 @@ class SlicedChannels(Slimmable):
         """The tensors active at the current width (see class doc)."""
         if self.training or torch.is_grad_enabled():
             return self.cut_tensors()
-        sources = [
-            (p, p.data_ptr(), p._version)
-            for p in self._parameters.values()
-            if p is not None
-        ]
-        if not self._is_prepared(sources):
+        # What the prepared tensors depend on; the parameters themselves
+        # are kept with them, so their ids cannot be reused meanwhile.
+        key = [self.width]
+        for parameter in self._parameters.values():
+            if parameter is not None:
+                key += (id(parameter), parameter.data_ptr(), parameter._version)
+        if self._prepared is None or self._prepared[0] != key:
             tensors = self.cut_tensors()
-            tensors = {k: v.contiguous() for k, v in tensors.items()}
-            self._prepared = (self.width, sources, tensors)
-        return self._prepared[2]
-
-    def _is_prepared(self, sources):
-        """Whether the prepared tensors were cut from ``sources`` as they
-        are now, at the current width."""
-        if self._prepared is None or self._prepared[0] != self.width:
-            return False
-        return len(sources) == len(self._prepared[1]) and all(
-            a is b and a_ptr == b_ptr and a_version == b_version
-            for (a, a_ptr, a_version), (b, b_ptr, b_version) in zip(
-                sources, self._prepared[1]
+            self._prepared = (
+                key,
+                {name: t.contiguous() for name, t in tensors.items()},
+                list(self._parameters.values()),
             )
-        )
+        return self._prepared[1]
 
     def check_input(self, x, dim, expected):
         """Raise a ValueError unless ``x`` has ``expected`` channels."""

@@ -139,7 +139,7 @@ class SwitchableNorm(SlicedChannels, torch.nn.Module):
     def active_norm(self):
         """The per-width norm of the current width, or None if unlisted."""
         for width, norm in zip(self.widths, self.norms):
-            if math.isclose(width, self.width):
+            if width == self.width or math.isclose(width, self.width):
                 return norm
         return None
 

@@ -19,6 +19,7 @@ import importlib
 __version__ = "0.1.0"
 
 _PUBLIC = {
+    "SandwichBrain": "speechbrain_slimmable.brain",
     "at_width": "speechbrain_slimmable.width",
     "count_macs": "speechbrain_slimmable.profile",
     "count_parameters": "speechbrain_slimmable.profile",

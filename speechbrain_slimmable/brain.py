@@ -494,10 +494,13 @@ class SandwichBrain(sb.Brain):
             return []
         if self.calibration_features:
             return self.calibration_features
+        # A generator of its own: iterating a loader draws a seed from the
+        # global one, which would shift a resumed run's random stream.
         loader = sb.dataio.dataloader.make_dataloader(
             self.calibration_set,
             batch_size=self.calibration_batch_size,
             collate_fn=sb.dataio.batch.PaddedBatch,
+            generator=torch.Generator(),
         )
 
         def capture(module, args):

@@ -48,21 +48,27 @@ from pathlib import Path
 import torch
 from readme import update_readme
 
-from speechbrain_slimmable.dataio import list_labelled_wavs, split_by_speaker
-from speechbrain_slimmable.detection import NEVER_REPORTED, detect_chunks
-from speechbrain_slimmable.detection_metrics import (
+from speechbrain_slimmable.dataio.folders import (
+    list_labelled_wavs,
+    split_by_speaker,
+)
+from speechbrain_slimmable.dataio.kws_streams import build_streams
+from speechbrain_slimmable.inference.detection import (
+    NEVER_REPORTED,
+    detect_chunks,
+)
+from speechbrain_slimmable.inference.detection_metrics import (
     choose_threshold,
     det_curve,
     frr_at,
     stream_posteriors,
 )
-from speechbrain_slimmable.detector import (
+from speechbrain_slimmable.inference.detector import (
     build_detector,
     class_labels,
     window_scorer,
     write_detection_threshold,
 )
-from speechbrain_slimmable.kws_streams import build_streams
 
 HERE = Path(__file__).resolve().parent
 REQUIRED = ("matplotlib", "onnx", "onnxruntime", "onnxscript")

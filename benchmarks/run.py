@@ -275,8 +275,8 @@ def median_ms(function, repeats):
 def speed(folder, args):
     """Stage 5 for one model folder."""
     from speechbrain_slimmable import set_width
-    from speechbrain_slimmable.export import onnx_session, run_onnx
     from speechbrain_slimmable.inference import SlimmableKWSClassifier
+    from speechbrain_slimmable.inference.export import onnx_session, run_onnx
 
     torch.set_num_threads(1)
     classifier = SlimmableKWSClassifier.from_hparams(source=str(folder))

@@ -11,7 +11,7 @@ Example
 >>> speechbrain_slimmable.__version__
 '0.1.0'
 >>> speechbrain_slimmable.set_width.__module__
-'speechbrain_slimmable.width'
+'speechbrain_slimmable.nnet.width'
 """
 
 import importlib
@@ -20,15 +20,15 @@ __version__ = "0.1.0"
 
 _PUBLIC = {
     "SandwichBrain": "speechbrain_slimmable.brain",
-    "at_width": "speechbrain_slimmable.width",
-    "count_macs": "speechbrain_slimmable.profile",
-    "count_parameters": "speechbrain_slimmable.profile",
-    "extract_subnet": "speechbrain_slimmable.extract",
-    "profile_widths": "speechbrain_slimmable.profile",
-    "recalibrate_bn": "speechbrain_slimmable.recalibration",
-    "round_channels": "speechbrain_slimmable.width",
-    "served_widths": "speechbrain_slimmable.width",
-    "set_width": "speechbrain_slimmable.width",
+    "at_width": "speechbrain_slimmable.nnet.width",
+    "count_macs": "speechbrain_slimmable.supernet.profile",
+    "count_parameters": "speechbrain_slimmable.supernet.profile",
+    "extract_subnet": "speechbrain_slimmable.supernet.extract",
+    "profile_widths": "speechbrain_slimmable.supernet.profile",
+    "recalibrate_bn": "speechbrain_slimmable.supernet.recalibration",
+    "round_channels": "speechbrain_slimmable.nnet.width",
+    "served_widths": "speechbrain_slimmable.nnet.width",
+    "set_width": "speechbrain_slimmable.nnet.width",
 }
 __all__ = sorted(_PUBLIC)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from speechbrain_slimmable.synthetic import DEFAULT_CLASSES
+from speechbrain_slimmable.dataio.synthetic import DEFAULT_CLASSES
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("SLIMMABLE_DATA", REPO.parent / "shared" / "data"))
@@ -32,7 +32,7 @@ def real_data():
 @pytest.fixture(scope="session")
 def synthetic_data(tmp_path_factory):
     """A small synthetic keyword dataset (6 classes, 8 speakers)."""
-    from speechbrain_slimmable.synthetic import make_synthetic_kws
+    from speechbrain_slimmable.dataio.synthetic import make_synthetic_kws
 
     return make_synthetic_kws(
         tmp_path_factory.mktemp("synthetic"), speakers=8, clips_per_speaker=3

@@ -23,7 +23,7 @@ Two layouts are read (chosen automatically):
 - **folder** (no ``testing_list.txt``): a plain ``<class>/<file>.wav``
   folder such as a local development subset; the folder names are the
   classes and the clips are split by speaker (see
-  :func:`speechbrain_slimmable.dataio.split_by_speaker`).
+  :func:`speechbrain_slimmable.dataio.folders.split_by_speaker`).
 
 Silence crops of each split come from their own part of every noise
 recording (the first 80 % of each file for train, the next 10 % for valid,
@@ -46,7 +46,7 @@ import urllib.request
 
 import soundfile as sf
 
-from speechbrain_slimmable.dataio import (
+from speechbrain_slimmable.dataio.folders import (
     DEFAULT_SPLIT_FRACTIONS,
     SPLIT_NAMES,
     list_labelled_wavs,
@@ -185,7 +185,7 @@ def prepare_gsc(
     Example
     -------
     >>> import tempfile, pathlib
-    >>> from speechbrain_slimmable.synthetic import make_synthetic_kws
+    >>> from speechbrain_slimmable.dataio.synthetic import make_synthetic_kws
     >>> tmp = pathlib.Path(tempfile.mkdtemp())
     >>> data = make_synthetic_kws(tmp / "data", classes=("a", "b"),
     ...                           speakers=5, clips_per_speaker=1)

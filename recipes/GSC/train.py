@@ -33,11 +33,11 @@ from ruamel.yaml import YAML
 from speechbrain.utils.distributed import run_on_main
 
 from speechbrain_slimmable import profile_widths
-from speechbrain_slimmable.audio import fit_to_window
 from speechbrain_slimmable.brain import SandwichBrain
-from speechbrain_slimmable.hub import write_model_folder
-from speechbrain_slimmable.quiet import muted
-from speechbrain_slimmable.synthetic import make_synthetic_kws
+from speechbrain_slimmable.dataio.audio import fit_to_window
+from speechbrain_slimmable.dataio.synthetic import make_synthetic_kws
+from speechbrain_slimmable.inference.model_folder import write_model_folder
+from speechbrain_slimmable.utils.quiet import muted
 
 sys.path.append(os.path.dirname(os.path.abspath(__file__)))
 from prepare_gsc import prepare_gsc, prepare_noise_csv  # noqa: E402

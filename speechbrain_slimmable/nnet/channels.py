@@ -19,7 +19,7 @@ Authors
 
 import torch
 
-from speechbrain_slimmable.width import Slimmable, round_channels
+from speechbrain_slimmable.nnet.width import Slimmable, round_channels
 
 
 def active_channels(channels, width, fixed=False, splits=1):

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from speechbrain.nnet.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 
 from speechbrain_slimmable.nnet.channels import SlicedChannels, plain_layer
-from speechbrain_slimmable.width import check_width, check_width_list
+from speechbrain_slimmable.nnet.width import check_width, check_width_list
 
 
 class SwitchableNorm(SlicedChannels, torch.nn.Module):

@@ -21,11 +21,11 @@ from huggingface_hub import constants
 
 import speechbrain_slimmable
 from conftest import load_recipe_module
-from speechbrain_slimmable.audio import fit_to_window
 from speechbrain_slimmable.cli import build_parser, main
-from speechbrain_slimmable.dataio import list_labelled_wavs
-from speechbrain_slimmable.export import onnx_session, run_onnx
+from speechbrain_slimmable.dataio.audio import fit_to_window
+from speechbrain_slimmable.dataio.folders import list_labelled_wavs
 from speechbrain_slimmable.inference import SlimmableKWSClassifier
+from speechbrain_slimmable.inference.export import onnx_session, run_onnx
 
 CNN = Path(__file__).resolve().parents[2] / "pretrained" / "gsc12-cnn"
 # Accuracy (%) of the committed CNN per width on the recipe's test split of

@@ -17,8 +17,11 @@ import soundfile
 import torch
 
 from speechbrain_slimmable import cli
-from speechbrain_slimmable.dataio import list_labelled_wavs, split_by_speaker
-from speechbrain_slimmable.detection import (
+from speechbrain_slimmable.dataio.folders import (
+    list_labelled_wavs,
+    split_by_speaker,
+)
+from speechbrain_slimmable.inference.detection import (
     DEFAULT_THRESHOLD,
     EventDecoder,
     SlidingWindowDetector,
@@ -108,7 +111,7 @@ def test_events_come_with_bounded_delay(classifier, two_keywords):
     detector_options = {"smoothing": 3, "lookahead": 3}
     audio, chunk = two_keywords[1], RATE // 10
     fed, arrivals = 0, []
-    from speechbrain_slimmable.detector import build_detector
+    from speechbrain_slimmable.inference.detector import build_detector
 
     detector = build_detector(classifier, threshold=0.5, **detector_options)
     for piece in chunked(audio, chunk):
@@ -124,7 +127,7 @@ def test_stream_ending_mid_chunk_is_flushed(classifier, two_keywords):
     audio = two_keywords[1][: int(6.95 * RATE)]  # "stop" cut at its end
     chunks = chunked(audio, 1234)  # the last chunk is partial
     assert chunks[-1].numel() != 1234
-    from speechbrain_slimmable.detector import build_detector
+    from speechbrain_slimmable.inference.detector import build_detector
 
     detector = build_detector(classifier, threshold=0.5)
     events = [e for c in chunks for e in detector.push(c)]
@@ -269,11 +272,11 @@ def test_bad_stream_chunks_name_the_position(classifier):
 
 
 def test_default_threshold_from_the_model_folder(tmp_path, classifier):
-    from speechbrain_slimmable.detector import (
+    from speechbrain_slimmable.inference import SlimmableKWSClassifier
+    from speechbrain_slimmable.inference.detector import (
         default_threshold,
         write_detection_threshold,
     )
-    from speechbrain_slimmable.inference import SlimmableKWSClassifier
 
     assert 0 < default_threshold(classifier) <= 1
     for name in ("hyperparams.yaml", "model.ckpt", "label_encoder.ckpt"):

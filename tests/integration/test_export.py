@@ -16,10 +16,14 @@ import torch
 
 import speechbrain_slimmable
 from speechbrain_slimmable import count_parameters
-from speechbrain_slimmable.audio import fit_to_window
-from speechbrain_slimmable.dataio import list_labelled_wavs
-from speechbrain_slimmable.export import onnx_session, quantize_onnx, run_onnx
+from speechbrain_slimmable.dataio.audio import fit_to_window
+from speechbrain_slimmable.dataio.folders import list_labelled_wavs
 from speechbrain_slimmable.inference import SlimmableKWSClassifier
+from speechbrain_slimmable.inference.export import (
+    onnx_session,
+    quantize_onnx,
+    run_onnx,
+)
 
 RATE = 16000
 WAVEFORM_ATOL = 1e-3  # the ONNX STFT differs from torch's by about 1e-3

@@ -20,11 +20,11 @@ from speechbrain.utils import fetching
 from speechbrain.utils.fetching import FetchConfig
 
 from speechbrain_slimmable import count_parameters
-from speechbrain_slimmable.audio import fit_to_window
+from speechbrain_slimmable.dataio.audio import fit_to_window
 from speechbrain_slimmable.inference import SlimmableKWSClassifier
 from speechbrain_slimmable.lobes.models.KWT import SlimmableKWT
 from speechbrain_slimmable.lobes.models.TCResNet import SlimmableTCResNet
-from speechbrain_slimmable.width import Slimmable
+from speechbrain_slimmable.nnet.width import Slimmable
 
 RATE = 16000
 

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from speechbrain_slimmable.dataio import speaker_of
-from speechbrain_slimmable.synthetic import make_synthetic_kws
+from speechbrain_slimmable.dataio.folders import speaker_of
+from speechbrain_slimmable.dataio.synthetic import make_synthetic_kws
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = Path(os.environ.get("SLIMMABLE_DATA", REPO.parent / "shared" / "data"))

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from speechbrain_slimmable.dataio import list_labelled_wavs, split_by_speaker
+from speechbrain_slimmable.dataio.folders import (
+    list_labelled_wavs,
+    split_by_speaker,
+)
 from speechbrain_slimmable.inference import SlimmableKWSClassifier
 
 PRETRAINED = Path(__file__).resolve().parents[2] / "pretrained"

@@ -15,9 +15,12 @@ from speechbrain.processing.features import InputNormalization
 from conftest import REPO, load_recipe_module, train_quickstart
 from speechbrain_slimmable import set_width
 from speechbrain_slimmable.brain import SandwichBrain, soft_cross_entropy
+from speechbrain_slimmable.dataio.synthetic import (
+    DEFAULT_CLASSES,
+    make_synthetic_kws,
+)
 from speechbrain_slimmable.lobes.models.TCResNet import SlimmableTCResNet
 from speechbrain_slimmable.nnet.linear import SlimmableLinear
-from speechbrain_slimmable.synthetic import DEFAULT_CLASSES, make_synthetic_kws
 
 WIDTHS = [1.0, 0.75, 0.5, 0.25]
 QUICKSTART = str(REPO / "hparams" / "quickstart.yaml")

@@ -6,13 +6,16 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from speechbrain_slimmable.dataio import (
+from speechbrain_slimmable.dataio.folders import (
     list_labelled_wavs,
     speaker_hash,
     speaker_of,
     split_by_speaker,
 )
-from speechbrain_slimmable.synthetic import class_pattern, make_synthetic_kws
+from speechbrain_slimmable.dataio.synthetic import (
+    class_pattern,
+    make_synthetic_kws,
+)
 
 
 def _touch_wavs(root, names):

@@ -16,7 +16,7 @@ from speechbrain_slimmable.nnet.normalization import (
     SwitchableBatchNorm2d,
     SwitchableLayerNorm,
 )
-from speechbrain_slimmable.width import round_channels
+from speechbrain_slimmable.nnet.width import round_channels
 
 WIDTHS = [1.0, 0.75, 0.5, 0.25]
 

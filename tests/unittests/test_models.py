@@ -21,7 +21,7 @@ from speechbrain_slimmable.lobes.models.Xvector import (
     SlimmableXvector,
     XvectorKWS,
 )
-from speechbrain_slimmable.width import Slimmable
+from speechbrain_slimmable.nnet.width import Slimmable
 
 WIDTHS = [1.0, 0.75, 0.5, 0.25]
 PRETRAINED = Path(__file__).resolve().parents[2] / "pretrained"

@@ -12,7 +12,7 @@ from speechbrain_slimmable import (
 )
 from speechbrain_slimmable.lobes.models.KWT import SlimmableKWT
 from speechbrain_slimmable.lobes.models.TCResNet import SlimmableTCResNet
-from speechbrain_slimmable.width import slimmable_modules
+from speechbrain_slimmable.nnet.width import slimmable_modules
 
 WIDTHS = [1.0, 0.75, 0.5, 0.25]
 

@@ -9,7 +9,7 @@ import itertools
 import torch
 
 from speechbrain_slimmable.nnet.normalization import SwitchableNorm
-from speechbrain_slimmable.width import set_width
+from speechbrain_slimmable.nnet.width import set_width
 
 
 @torch.no_grad()

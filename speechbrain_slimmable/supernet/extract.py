@@ -6,7 +6,7 @@ Authors
 
 import copy
 
-from speechbrain_slimmable.width import Slimmable, set_width
+from speechbrain_slimmable.nnet.width import Slimmable, set_width
 
 
 def extract_subnet(module, width):

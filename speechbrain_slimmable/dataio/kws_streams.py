@@ -14,7 +14,7 @@ import random
 
 import torch
 
-from speechbrain_slimmable.audio import load_audio
+from speechbrain_slimmable.dataio.audio import load_audio
 
 
 class Word:
@@ -51,7 +51,7 @@ def build_streams(
     ---------
     items : list of (str, str)
         Clips and their labels (e.g. from
-        :func:`speechbrain_slimmable.dataio.list_labelled_wavs`).
+        :func:`speechbrain_slimmable.dataio.folders.list_labelled_wavs`).
     noise_parts : list of (str, float, float)
         Noise files and the part of each to use, as fractions of its
         length (e.g. ``(path, 0.9, 1.0)``: its last tenth).

@@ -12,10 +12,10 @@ import torch.nn.functional as F
 from speechbrain.utils.metric_stats import MetricStats
 from torch.nn.parallel import DistributedDataParallel as DDP
 
+from speechbrain_slimmable.brain.teacher import ExternalTeacher
 from speechbrain_slimmable.nnet.normalization import SwitchableNorm
-from speechbrain_slimmable.recalibration import recalibrate_bn
-from speechbrain_slimmable.teacher import ExternalTeacher
-from speechbrain_slimmable.width import at_width, check_width_list
+from speechbrain_slimmable.nnet.width import at_width, check_width_list
+from speechbrain_slimmable.supernet.recalibration import recalibrate_bn
 
 STRATEGIES = ("all", "sandwich")
 CRITERIA = ("mean_error", "narrowest_error", "widest_error")

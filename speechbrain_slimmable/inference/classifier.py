@@ -23,12 +23,16 @@ from speechbrain.utils.fetching import (
     fetch,
 )
 
-from speechbrain_slimmable.audio import check_waveform, fit_to_window
-from speechbrain_slimmable.audio import load_audio as read_audio
-from speechbrain_slimmable.export import with_features
-from speechbrain_slimmable.extract import extract_subnet
-from speechbrain_slimmable.profile import profile_widths
-from speechbrain_slimmable.width import check_width, check_width_list, set_width
+from speechbrain_slimmable.dataio.audio import check_waveform, fit_to_window
+from speechbrain_slimmable.dataio.audio import load_audio as read_audio
+from speechbrain_slimmable.inference.export import with_features
+from speechbrain_slimmable.nnet.width import (
+    check_width,
+    check_width_list,
+    set_width,
+)
+from speechbrain_slimmable.supernet.extract import extract_subnet
+from speechbrain_slimmable.supernet.profile import profile_widths
 
 HUB_TIMEOUT_S = 3  # one look at the hub; huggingface_hub retries for ~25 s
 
@@ -37,7 +41,7 @@ class SlimmableKWSClassifier(Pretrained):
     """A keyword classifier whose size is chosen at run time.
 
     Loads a model folder written by ``recipes/GSC/train.py`` (see
-    :mod:`speechbrain_slimmable.hub`) from a local folder or a Hugging Face
+    :mod:`speechbrain_slimmable.inference.model_folder`) from a local folder or a Hugging Face
     hub id, and classifies audio at any width the supernet serves. Each
     checkpoint is loaded with ``weights_only=True`` and every key checked: a
     corrupt file, or one of another model, is a ValueError naming the file.
@@ -60,7 +64,7 @@ class SlimmableKWSClassifier(Pretrained):
     Example
     -------
     >>> from speechbrain.dataio.encoder import CategoricalEncoder
-    >>> from speechbrain_slimmable.hub import write_model_folder
+    >>> from speechbrain_slimmable.inference.model_folder import write_model_folder
     >>> from speechbrain_slimmable.lobes.models.TCResNet import (
     ...     SlimmableTCResNet,
     ... )
@@ -187,7 +191,7 @@ class SlimmableKWSClassifier(Pretrained):
         """Read a local audio file as the model's mono waveform.
 
         Resampled to the model's rate; see
-        :func:`speechbrain_slimmable.audio.load_audio` for the errors.
+        :func:`speechbrain_slimmable.dataio.audio.load_audio` for the errors.
         """
         return read_audio(path, self.hparams.sample_rate)
 
@@ -389,7 +393,7 @@ class SlimmableKWSClassifier(Pretrained):
         """Keyword events in an audio file of any length.
 
         Sliding windows of the model's clip, batched; see
-        :mod:`speechbrain_slimmable.detection`. The file is read as by
+        :mod:`speechbrain_slimmable.inference.detection`. The file is read as by
         :meth:`load_audio`.
 
         Arguments
@@ -400,14 +404,14 @@ class SlimmableKWSClassifier(Pretrained):
             The width to run (the widest by default).
         threshold : float or dict, optional
             By default the model folder's (see
-            :func:`speechbrain_slimmable.detector.default_threshold`).
+            :func:`speechbrain_slimmable.inference.detector.default_threshold`).
         **options : dict
             ``onnx`` (run an exported file instead), ``hop`` and the
-            options of :class:`~speechbrain_slimmable.detection.EventDecoder`.
+            options of :class:`~speechbrain_slimmable.inference.detection.EventDecoder`.
 
         Returns
         -------
-        list of speechbrain_slimmable.detection.Event
+        list of speechbrain_slimmable.inference.detection.Event
         """
         wav = self.load_audio(path)
         events = self.detect_stream(
@@ -433,10 +437,10 @@ class SlimmableKWSClassifier(Pretrained):
 
         Returns
         -------
-        generator of speechbrain_slimmable.detection.Event
+        generator of speechbrain_slimmable.inference.detection.Event
         """
-        from speechbrain_slimmable.detection import detect_chunks
-        from speechbrain_slimmable.detector import build_detector
+        from speechbrain_slimmable.inference.detection import detect_chunks
+        from speechbrain_slimmable.inference.detector import build_detector
 
         if sample_rate is not None and sample_rate != self.hparams.sample_rate:
             raise ValueError(
@@ -450,7 +454,7 @@ class SlimmableKWSClassifier(Pretrained):
     def export_onnx(self, path, width, include_features=True, quantize=False):
         """Export the subnet at ``width`` to ONNX.
 
-        See :func:`speechbrain_slimmable.export.export_onnx`; checked against
+        See :func:`speechbrain_slimmable.inference.export.export_onnx`; checked against
         PyTorch on one clip of noise. The graph takes waveforms at the
         model's rate (``include_features=True``) or features; it does not
         fit clips to the window: give it ``clip_samples``-long clips. Its
@@ -464,7 +468,7 @@ class SlimmableKWSClassifier(Pretrained):
         dict
             The export report.
         """
-        from speechbrain_slimmable.export import export_onnx
+        from speechbrain_slimmable.inference.export import export_onnx
 
         check_width(width, self.widths)
         generator = torch.Generator().manual_seed(0)

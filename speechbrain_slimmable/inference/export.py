@@ -23,9 +23,9 @@ import tempfile
 import torch
 
 from speechbrain_slimmable import __version__
-from speechbrain_slimmable.extract import extract_subnet
-from speechbrain_slimmable.profile import count_parameters
-from speechbrain_slimmable.quiet import muted
+from speechbrain_slimmable.supernet.extract import extract_subnet
+from speechbrain_slimmable.supernet.profile import count_parameters
+from speechbrain_slimmable.utils.quiet import muted
 
 FEATURES_MODULE = "compute_features"
 NAME_SCOPES = "pkg.torch.onnx.name_scopes"

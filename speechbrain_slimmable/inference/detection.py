@@ -26,7 +26,7 @@ import collections
 import numpy
 import torch
 
-from speechbrain_slimmable.audio import check_waveform
+from speechbrain_slimmable.dataio.audio import check_waveform
 
 NEVER_REPORTED = ("_unknown_", "_silence_")
 DEFAULT_THRESHOLD = 0.8

@@ -243,7 +243,7 @@ def run_info(args):
 
 def run_classify(args):
     """Print ``file<TAB>label<TAB>probability`` for each file."""
-    from speechbrain_slimmable.width import check_width
+    from speechbrain_slimmable.nnet.width import check_width
 
     classifier = load(args)
     if args.width is not None:
@@ -255,8 +255,8 @@ def run_classify(args):
 
 def run_eval(args):
     """Print the accuracy (%) per width and per ONNX file."""
-    from speechbrain_slimmable.dataio import list_labelled_wavs
-    from speechbrain_slimmable.width import check_width
+    from speechbrain_slimmable.dataio.folders import list_labelled_wavs
+    from speechbrain_slimmable.nnet.width import check_width
 
     classifier = load(args)
     widths = args.widths or classifier.widths
@@ -351,14 +351,14 @@ def run_detect(args):
     classifier = load(args)
     options = {"threshold": args.threshold, "onnx": args.onnx}
     if args.width is not None:
-        from speechbrain_slimmable.width import check_width
+        from speechbrain_slimmable.nnet.width import check_width
 
         check_width(args.width, classifier.widths)
         options["width"] = args.width
     rows = []
     for path in args.files:
         if path == "-":
-            from speechbrain_slimmable.pcm import read_pcm_chunks
+            from speechbrain_slimmable.dataio.pcm import read_pcm_chunks
 
             chunks = read_pcm_chunks(
                 sys.stdin.buffer, classifier.hparams.sample_rate
@@ -384,7 +384,7 @@ def onnx_sessions(paths):
     """An onnxruntime session per ONNX file, checked to exist."""
     if not paths:
         return {}
-    from speechbrain_slimmable.export import onnx_session
+    from speechbrain_slimmable.inference.export import onnx_session
 
     for path in paths:
         if not os.path.isfile(path):
@@ -510,7 +510,7 @@ def read_clip(classifier, clip):
     """
     import soundfile
 
-    from speechbrain_slimmable.audio import check_waveform, fit_to_window
+    from speechbrain_slimmable.dataio.audio import check_waveform, fit_to_window
 
     path, start, stop = clip
     wav = classifier.load_audio(path)
@@ -545,7 +545,7 @@ def count_correct(classifier, items, widths, sessions):
     import torch
     from tqdm import tqdm
 
-    from speechbrain_slimmable.export import run_onnx
+    from speechbrain_slimmable.inference.export import run_onnx
 
     correct = collections.Counter()
     with tqdm(total=len(items), unit="clip", file=sys.stderr) as bar:
@@ -613,7 +613,3 @@ def _cell(column, value):
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

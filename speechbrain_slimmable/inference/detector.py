@@ -1,6 +1,6 @@
 """Keyword detection with a pretrained model: scorers and thresholds.
 
-Binds the model-agnostic detection of :mod:`speechbrain_slimmable.detection`
+Binds the model-agnostic detection of :mod:`speechbrain_slimmable.inference.detection`
 to a :class:`~speechbrain_slimmable.inference.SlimmableKWSClassifier`: its
 windows are scored by the PyTorch subnet at a width or by an exported ONNX
 file with onnxruntime (the loop a device runs), and its default threshold
@@ -16,7 +16,7 @@ import re
 import numpy
 import torch
 
-from speechbrain_slimmable.detection import (
+from speechbrain_slimmable.inference.detection import (
     DEFAULT_THRESHOLD,
     EventDecoder,
     SlidingWindowDetector,
@@ -96,7 +96,7 @@ def window_scorer(classifier, width=None, onnx=None):
         The width of the PyTorch subnet (the widest by default).
     onnx : str, os.PathLike or onnxruntime.InferenceSession, optional
         An ONNX file exported from the model (waveform or features in; see
-        :func:`speechbrain_slimmable.export.export_onnx`), or a session of
+        :func:`speechbrain_slimmable.inference.export.export_onnx`), or a session of
         one: run it instead of PyTorch (``width`` must then be None).
 
     Returns
@@ -212,7 +212,7 @@ class _OnnxScorer:
     """Softmax of an onnxruntime session (waveform or features in)."""
 
     def __init__(self, session, compute_features, device, clip_samples):
-        from speechbrain_slimmable.export import run_onnx
+        from speechbrain_slimmable.inference.export import run_onnx
 
         self.run = run_onnx
         self.session = session
@@ -242,7 +242,7 @@ def _session(onnx):
     """An onnxruntime session: the given one, or one for a file."""
     if not isinstance(onnx, (str, os.PathLike)):
         return onnx
-    from speechbrain_slimmable.export import onnx_session
+    from speechbrain_slimmable.inference.export import onnx_session
 
     if not os.path.isfile(onnx):
         raise FileNotFoundError(f"ONNX file {os.fspath(onnx)} does not exist")

@@ -7,7 +7,7 @@ Authors
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from speechbrain_slimmable.extract import extract_subnet
+from speechbrain_slimmable.supernet.extract import extract_subnet
 
 
 def count_parameters(module):

@@ -11,7 +11,7 @@ Authors
 
 import torch
 
-from speechbrain_slimmable.width import set_width
+from speechbrain_slimmable.nnet.width import set_width
 
 
 class ExternalTeacher:

@@ -10,7 +10,7 @@ Authors
 
 import numpy
 
-from speechbrain_slimmable.detection import (
+from speechbrain_slimmable.inference.detection import (
     NEVER_REPORTED,
     EventDecoder,
     SlidingWindowDetector,
@@ -51,8 +51,8 @@ def match_events(events, words, tolerance=0.5):
 
     Example
     -------
-    >>> from speechbrain_slimmable.detection import Event
-    >>> from speechbrain_slimmable.kws_streams import Word
+    >>> from speechbrain_slimmable.inference.detection import Event
+    >>> from speechbrain_slimmable.dataio.kws_streams import Word
     >>> words = [Word("yes", 2.0, 3.0), Word("_unknown_", 5.0, 6.0)]
     >>> events = [Event("yes", 1.8, 2.8, 0.9), Event("yes", 5.1, 6.1, 0.9)]
     >>> match_events(events, words)
@@ -81,7 +81,7 @@ def stream_posteriors(scorer, wav, window, hop, sample_rate):
     Arguments
     ---------
     scorer : callable
-        See :class:`~speechbrain_slimmable.detection.SlidingWindowDetector`.
+        See :class:`~speechbrain_slimmable.inference.detection.SlidingWindowDetector`.
     wav : torch.Tensor
         ``(samples,)`` audio.
     window, hop : float
@@ -133,7 +133,7 @@ def det_curve(posteriors, truths, hours, labels, thresholds=None, **options):
 
     Example
     -------
-    >>> from speechbrain_slimmable.kws_streams import Word
+    >>> from speechbrain_slimmable.dataio.kws_streams import Word
     >>> rows = numpy.array([[1.0, 0.0]] * 20 + [[0.1, 0.9]] * 5)
     >>> curve = det_curve([rows], [[Word("yes", 2.0, 3.0)]], 0.5,
     ...     ["_silence_", "yes"], thresholds=[0.5, 0.95], window=1.0)

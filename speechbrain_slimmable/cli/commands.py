@@ -1,0 +1,223 @@
+"""The subcommands: each reads its parsed arguments and prints.
+
+torch and SpeechBrain are imported inside each, once it runs.
+
+Authors
+ * speechbrain-slimmable developers 2026
+"""
+
+import json
+import os
+import sys
+
+from speechbrain_slimmable.cli.evaluation import (
+    UNKNOWN_LABEL,
+    count_correct,
+    read_manifest,
+    target_indices,
+)
+
+
+def load(args):
+    """The classifier of ``--source``."""
+    from speechbrain_slimmable.inference import SlimmableKWSClassifier
+
+    return SlimmableKWSClassifier.from_hparams(
+        source=args.source, savedir=args.savedir
+    )
+
+
+def run_info(args):
+    """Print the model's classes and, per width, parameters and MACs."""
+    classifier = load(args)
+    labels = classifier.labels
+    print(f"source: {args.source}")
+    print(
+        f"input: {classifier.hparams.sample_rate} Hz, clips of "
+        f"{classifier.hparams.clip_samples} samples"
+    )
+    print(f"classes ({len(labels)}): {', '.join(labels)}")
+    print(table(classifier.profile(), ["width", "params", "macs"]))
+
+
+def run_classify(args):
+    """Print ``file<TAB>label<TAB>probability`` for each file."""
+    from speechbrain_slimmable.nnet.width import check_width
+
+    classifier = load(args)
+    if args.width is not None:
+        check_width(args.width, classifier.widths)
+    for path in args.files:
+        _, score, _, labels = classifier.classify_file(path, args.width)
+        print(f"{path}\t{labels[0]}\t{score.exp().item():.3f}")
+
+
+def run_eval(args):
+    """Print the accuracy (%) per width and per ONNX file."""
+    from speechbrain_slimmable.dataio.folders import list_labelled_wavs
+    from speechbrain_slimmable.nnet.width import check_width
+
+    classifier = load(args)
+    widths = args.widths or classifier.widths
+    for width in widths:
+        check_width(width, classifier.widths)
+    sessions = onnx_sessions(args.onnx)
+    if args.manifest:
+        clips = read_manifest(args.manifest)
+    else:
+        clips = [((p, None, None), c) for p, c in list_labelled_wavs(args.data)]
+    kept, mapped, skipped = target_indices(clips, classifier.labels)
+    if not kept:
+        raise ValueError(
+            f"no class of {args.manifest or args.data} is a class of the "
+            f"model ({', '.join(classifier.labels)})"
+        )
+    if mapped:
+        print(
+            f"scoring {sum(mapped.values())} files of classes the model "
+            f"does not know as {UNKNOWN_LABEL}: {', '.join(sorted(mapped))}",
+            file=sys.stderr,
+        )
+    if skipped:
+        print(
+            f"skipping {sum(skipped.values())} files of classes the model "
+            f"does not know: {', '.join(sorted(skipped))}",
+            file=sys.stderr,
+        )
+    correct = count_correct(classifier, kept, widths, sessions)
+    rows = [
+        dict(row, accuracy=100 * correct[row["width"]] / len(kept))
+        for row in classifier.profile()
+        if row["width"] in widths
+    ]
+    onnx_rows = [
+        {
+            "file": path,
+            "bytes": os.path.getsize(path),
+            "accuracy": 100 * correct[path] / len(kept),
+        }
+        for path in sessions
+    ]
+    if args.json:
+        result = {
+            "source": args.source,
+            "data": args.data,
+            "manifest": args.manifest,
+            "files": len(kept),
+            "mapped_to_unknown": dict(mapped),
+            "skipped": dict(skipped),
+            "widths": rows,
+            "onnx": onnx_rows,
+        }
+        print(json.dumps(result))
+        return
+    print(f"{len(kept)} files of {args.manifest or args.data}")
+    print(table(rows, ["width", "params", "macs", "accuracy"]))
+    if onnx_rows:
+        print(table(onnx_rows, ["file", "bytes", "accuracy"]))
+
+
+def run_export(args):
+    """Export one width to ONNX and say what was written."""
+    classifier = load(args)
+    report = classifier.export_onnx(
+        args.out,
+        args.width,
+        include_features=not args.features_only,
+        quantize=args.quantize,
+    )
+    summary = (
+        f"width {report['width']}, {report['params']:,} parameters, "
+        f"{report['input']} in"
+    )
+    if report["quantized"]:
+        same = "same" if report["int8_same_top1"] else "another"
+        print(
+            f"wrote {report['path']} (int8): {summary}; on a test clip the "
+            f"int8 file's max |logit - PyTorch| = "
+            f"{report['int8_max_abs_diff']:.2g}, {same} top-1 class (the "
+            f"float graph before quantisation: {report['max_abs_diff']:.2g})"
+        )
+    else:
+        print(
+            f"wrote {report['path']} (float): {summary}; on a test clip "
+            f"max |logit - PyTorch| = {report['max_abs_diff']:.2g}"
+        )
+
+
+def run_detect(args):
+    """Print each file's keyword events as they are decided, or JSON."""
+    classifier = load(args)
+    options = {"threshold": args.threshold, "onnx": args.onnx}
+    if args.width is not None:
+        from speechbrain_slimmable.nnet.width import check_width
+
+        check_width(args.width, classifier.widths)
+        options["width"] = args.width
+    rows = []
+    for path in args.files:
+        if path == "-":
+            from speechbrain_slimmable.dataio.pcm import read_pcm_chunks
+
+            chunks = read_pcm_chunks(
+                sys.stdin.buffer, classifier.hparams.sample_rate
+            )
+            events = classifier.detect_stream(chunks, name="stdin", **options)
+        else:
+            events = classifier.detect_file(path, **options)
+        for event in events:
+            row = {"file": path, **event.as_dict()}
+            if args.json:
+                rows.append(row)
+            else:
+                print(
+                    f"{path}\t{row['label']}\t{row['start']:.2f}\t"
+                    f"{row['end']:.2f}\t{row['score']:.3f}",
+                    flush=True,
+                )
+    if args.json:
+        print(json.dumps(rows))
+
+
+def onnx_sessions(paths):
+    """An onnxruntime session per ONNX file, checked to exist."""
+    if not paths:
+        return {}
+    from speechbrain_slimmable.inference.export import onnx_session
+
+    for path in paths:
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"ONNX file {path} does not exist")
+    return {path: onnx_session(path) for path in paths}
+
+
+def table(rows, columns):
+    """Rows of dicts as a plain-text table.
+
+    Example
+    -------
+    >>> print(table([{"width": 1.0, "params": 1234}], ["width", "params"]))
+    width  params
+    1.0     1,234
+    """
+    cells = [columns]
+    for row in rows:
+        cells.append([_cell(column, row[column]) for column in columns])
+    sizes = [max(len(line[i]) for line in cells) for i in range(len(columns))]
+    lines = []
+    for line in cells:
+        parts = [
+            text.ljust(size) if i == 0 else text.rjust(size)
+            for i, (text, size) in enumerate(zip(line, sizes))
+        ]
+        lines.append("  ".join(parts).rstrip())
+    return "\n".join(lines)
+
+
+def _cell(column, value):
+    """Two decimals for accuracies, thousands separators for integers."""
+    if column == "accuracy":
+        return f"{value:.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)

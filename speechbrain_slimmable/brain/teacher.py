@@ -10,6 +10,7 @@ Authors
 """
 
 import torch
+import torch.nn.functional as F
 
 from speechbrain_slimmable.nnet.width import set_width
 
@@ -68,3 +69,20 @@ class ExternalTeacher:
         """Teacher logits ``(batch, n_classes)`` for ``(batch, samples)``."""
         logits = self.model(self.compute_features(wavs))
         return logits[:, self.order]
+
+
+def soft_cross_entropy(logits, teacher_logits, temperature=1.0):
+    """Cross-entropy of ``logits`` against the softmax of a teacher.
+
+    Scaled by ``temperature ** 2`` so its gradients keep their size when the
+    temperature changes (Hinton et al., 2015).
+
+    Example
+    -------
+    >>> logits = torch.tensor([[2.0, 0.0]])
+    >>> float(soft_cross_entropy(logits, logits)) > 0
+    True
+    """
+    target = F.softmax(teacher_logits / temperature, dim=-1)
+    log_probs = F.log_softmax(logits / temperature, dim=-1)
+    return -(target * log_probs).sum(-1).mean() * temperature**2

@@ -14,7 +14,8 @@ from speechbrain.processing.features import InputNormalization
 
 from conftest import REPO, load_recipe_module, train_quickstart
 from speechbrain_slimmable import set_width
-from speechbrain_slimmable.brain import SandwichBrain, soft_cross_entropy
+from speechbrain_slimmable.brain import SandwichBrain
+from speechbrain_slimmable.brain.teacher import soft_cross_entropy
 from speechbrain_slimmable.dataio.synthetic import (
     DEFAULT_CLASSES,
     make_synthetic_kws,

@@ -232,7 +232,23 @@ def main():
         "FOLDER (e.g. the published model trained by the same recipe on "
         "more speakers, which cannot be evaluated here)",
     )
+    parser.add_argument(
+        "--apply_thresholds",
+        metavar="FOLDER",
+        help="only write the thresholds of the last run "
+        "(detection_results.json) into FOLDER, e.g. the published model "
+        "trained by the same recipe on more speakers, and stop",
+    )
     args = parser.parse_args()
+    if args.apply_thresholds:
+        results = json.loads((HERE / "detection_results.json").read_text())
+        thresholds = {row["width"]: row["threshold"] for row in results["rows"]}
+        write_detection_threshold(args.apply_thresholds, thresholds)
+        print(
+            f"wrote the thresholds chosen for {results['source']}, "
+            f"{thresholds}, into {args.apply_thresholds}"
+        )
+        return
     check_requirements(args)
     check_unseen(args.source)
     torch.set_num_threads(1)

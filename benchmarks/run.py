@@ -155,37 +155,46 @@ def scratch_flags(width):
 
 
 def accuracy_runs(runner, args):
-    """Stages 1-3: every training of the comparison, two at a time."""
-    seeds = {"cnn": args.seeds, "kwt": args.seeds[: args.kwt_seeds]}
-    jobs = {}
+    """Stages 1-3: start every training of the comparison.
+
+    The longest come first: the CNN supernets of the first seed (the KWT's
+    teacher is the one of them best on validation), then the KWT runs, then
+    the rest. Returns the futures of the runs' results.
+    """
+    first, rest = [], []
     for family in args.families:
-        for seed in seeds[family]:
+        for index, seed in enumerate(seeds_of(family, args)):
             for method in FAMILY_METHODS[family]:
-                jobs[family, method, seed] = runner.submit(
-                    family, method, seed, METHODS[method]
-                )
-            for width in WIDTHS:
-                jobs[family, f"{SCRATCH}-{width:g}", seed] = runner.submit(
-                    family, f"{SCRATCH}-{width:g}", seed, scratch_flags(width)
-                )
+                job = (family, method, seed, METHODS[method])
+                (first if index == 0 else rest).append(job)
+            if family not in args.light:
+                rest += [
+                    (family, f"{SCRATCH}-{w:g}", seed, scratch_flags(w))
+                    for w in WIDTHS
+                ]
     if "cnn" in args.families and args.ablation:
-        for change, flags in ABLATION.items():
-            jobs["cnn", change, args.seeds[0]] = runner.submit(
-                "cnn", change, args.seeds[0], METHODS[SANDWICH] + flags
-            )
+        rest += [
+            ("cnn", change, args.seeds[0], METHODS[SANDWICH] + flags)
+            for change, flags in ABLATION.items()
+        ]
+    jobs = {job[:3]: runner.submit(*job) for job in first}
     if "kwt" in args.families and "cnn" in args.families:
-        teacher = jobs["cnn", SANDWICH, args.seeds[0]].result()
-        del teacher  # trained: its folder teaches the KWT
-        folder = runner.output("cnn", SANDWICH, args.seeds[0]) / "pretrained"
-        for seed in seeds["kwt"]:
-            jobs["kwt", TEACHER, seed] = runner.submit(
-                "kwt",
-                TEACHER,
-                seed,
-                METHODS[SANDWICH]
-                + [f"--teacher_source={os.path.relpath(folder, REPO)}"],
-            )
-    return {key: job.result() for key, job in jobs.items()}
+        seed = args.seeds[0]
+        cnn = {m: jobs["cnn", m, seed].result() for m in FAMILY_METHODS["cnn"]}
+        method = max(
+            cnn,
+            key=lambda m: statistics.mean(
+                r["valid_accuracy"] for r in cnn[m]["widths"]
+            ),
+        )
+        folder = runner.output("cnn", method, seed) / "pretrained"
+        print(f"[benchmark] KWT teacher: cnn {method}", flush=True)
+        teacher = f"--teacher_source={os.path.relpath(folder, REPO)}"
+        for seed in seeds_of("kwt", args):
+            job = ("kwt", TEACHER, seed, METHODS[SANDWICH] + [teacher])
+            jobs[job[:3]] = runner.submit(*job)
+    jobs.update({job[:3]: runner.submit(*job) for job in rest})
+    return jobs
 
 
 def recipe_module():
@@ -350,12 +359,12 @@ def method_names(family, args, runs):
     names = list(FAMILY_METHODS[family])
     if any(key[:2] == (family, TEACHER) for key in runs):
         names.append(TEACHER)
-    return names + [SCRATCH]
+    return names if family in args.light else names + [SCRATCH]
 
 
 def seeds_of(family, args):
-    """Seeds run for ``family``."""
-    return args.seeds if family == "cnn" else args.seeds[: args.kwt_seeds]
+    """Seeds run for ``family`` (the first one only for a light family)."""
+    return args.seeds[:1] if family in args.light else args.seeds
 
 
 def best_on_validation(runs, family, args):
@@ -380,24 +389,28 @@ def accuracy_table(runs, args):
         seeds = seeds_of(family, args)
         methods = method_names(family, args, runs)
         test = {m: per_width(runs, family, m, seeds) for m in methods}
-        head = " | ".join(methods)
+        alone = SCRATCH in methods
+        head = " | ".join(methods) + (" | best − scratch |" if alone else " |")
         lines += [
             f"**{family}** (test accuracy %, mean ± std over seeds "
-            f"{', '.join(map(str, seeds))}):",
+            f"{', '.join(map(str, seeds))}"
+            + ("" if alone else "; no models trained alone: time")
+            + "):",
             "",
-            f"| width | params | {head} | {SANDWICH} − scratch |",
-            "| --- | --- | " + "--- | " * len(methods) + "--- |",
+            f"| width | params | {head}",
+            "| --- | --- | " + "--- | " * (len(methods) + alone),
         ]
+        best = best_on_validation(runs, family, args)
         first = runs[family, SANDWICH, seeds[0]]["widths"]
         for row in first:
             width = row["width"]
             cells = " | ".join(mean_spread(test[m][width]) for m in methods)
-            gain = statistics.mean(test[SANDWICH][width]) - statistics.mean(
-                test[SCRATCH][width]
-            )
-            lines.append(
-                f"| {width:g} | {row['params']:,} | {cells} | {gain:+.2f} |"
-            )
+            if alone:
+                gain = statistics.mean(test[best][width]) - statistics.mean(
+                    test[SCRATCH][width]
+                )
+                cells += f" | {gain:+.2f}"
+            lines.append(f"| {width:g} | {row['params']:,} | {cells} |")
         valid = {
             m: statistics.mean(
                 statistics.mean(v)
@@ -422,6 +435,8 @@ def findings(runs, speeds, args):
     """Sentences computed from the tables, so they never contradict them."""
     lines = []
     for family in args.families:
+        if family in args.light:
+            continue
         seeds = seeds_of(family, args)
         scratch = per_width(runs, family, SCRATCH, seeds)
         for method in method_names(family, args, runs):
@@ -487,6 +502,8 @@ def cost_table(runs, cost, args):
         "| --- | --- | --- | --- | --- |",
     ]
     for family in args.families:
+        if family in args.light:
+            continue
         seed = seeds_of(family, args)[0]
         alone = sum(
             runs[family, f"{SCRATCH}-{w:g}", seed]["training"]["seconds"]
@@ -574,14 +591,14 @@ def report(runs, cost, speeds, published, args, command):
     ]
     lines += ["### 5. What the tables say", ""] + findings(runs, speeds, args)
     lines += ["### 6. Published models", ""]
-    for family, (method, rows) in published.items():
+    for family, (method, _, rows, data) in published.items():
         valid = ", ".join(
             f"{r['width']:g}: {r['valid_accuracy']:.2f}" for r in rows
         )
         lines.append(
             f"- `pretrained/gsc12-{family}`: {method} (best on validation "
-            f"above), trained on the training and test speakers; "
-            f"validation accuracy per width {valid}."
+            f"above), trained on the {data}; validation accuracy per width "
+            f"{valid}."
         )
     return "\n".join(lines) + "\n"
 
@@ -625,38 +642,32 @@ def plot(runs, args, path):
     figure.savefig(path, dpi=120)
 
 
-def publish_runs(runner, runs, args):
-    """Train the published models on train + test speakers.
+def publish(runner, runs, family, published, args):
+    """The published model of ``family``: its method best on validation.
 
-    Each family uses its method that won on validation; the KWT learns from
-    the published CNN as its teacher when that method won.
+    Retrained on train + test speakers (validation still chooses the
+    checkpoint), the KWT then taught by the published CNN when its teacher
+    method won; a ``--light`` family publishes the benchmark's own run.
+
+    Returns
+    -------
+    tuple
+        ``(method, model folder, per-width rows, training data)``.
     """
-    chosen = {f: best_on_validation(runs, f, args) for f in args.families}
-    flags = {}
-    for family, method in chosen.items():
-        base = METHODS.get(method, METHODS[SANDWICH])
-        flags[family] = base + [PUBLISH_SPLIT]
-    results = {}
-    if "cnn" in args.families:
-        results["cnn"] = runner.train(
-            "cnn", f"publish {chosen['cnn']}", args.seeds[0], flags["cnn"]
-        )
-    if "kwt" in args.families:
-        if chosen["kwt"] == TEACHER:
-            folder = runner.output(
-                "cnn", f"publish {chosen['cnn']}", args.seeds[0]
-            )
-            flags["kwt"].append(
-                "--teacher_source="
-                + os.path.relpath(folder / "pretrained", REPO)
-            )
-        results["kwt"] = runner.train(
-            "kwt", f"publish {chosen['kwt']}", args.seeds[0], flags["kwt"]
-        )
-    return {
-        family: (chosen[family], results[family]["widths"])
-        for family in results
-    }
+    method = best_on_validation(runs, family, args)
+    seed = args.seeds[0]
+    if family in args.light:
+        folder = runner.output(family, method, seed) / "pretrained"
+        rows = runs[family, method, seed]["widths"]
+        return method, folder, rows, "training speakers"
+    flags = METHODS.get(method, METHODS[SANDWICH]) + [PUBLISH_SPLIT]
+    if method == TEACHER:
+        teacher = published["cnn"][1]
+        flags.append(f"--teacher_source={os.path.relpath(teacher, REPO)}")
+    name = f"publish {method}"
+    rows = runner.train(family, name, seed, flags)["widths"]
+    folder = runner.output(family, name, seed) / "pretrained"
+    return method, folder, rows, "train + test speakers"
 
 
 def main(argv=None):
@@ -668,7 +679,13 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument(
-        "--kwt_seeds", type=int, default=1, help="seeds of the KWT runs"
+        "--light",
+        nargs="*",
+        default=[],
+        choices=list(FAMILIES),
+        help="families run on the first seed only, with no models trained "
+        "alone, and published from the benchmark's own run (training "
+        "speakers only) instead of a retraining on train + test speakers",
     )
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=50)
@@ -681,15 +698,16 @@ def main(argv=None):
     check_requirements()
     os.chdir(REPO)
     runner = Runner(args)
-    runs = accuracy_runs(runner, args)
-    published = publish_runs(runner, runs, args)
+    jobs = accuracy_runs(runner, args)
+    runs, published = {}, {}
+    for family in args.families:  # the CNN publishes while the KWT trains
+        runs.update({k: j.result() for k, j in jobs.items() if k[0] == family})
+        published[family] = publish(runner, runs, family, published, args)
     cost = cost_scaling(args)
-    speeds = {}
-    for family in args.families:
-        folder = runner.output(
-            family, f"publish {published[family][0]}", args.seeds[0]
-        )
-        speeds[family] = speed(folder / "pretrained", args)
+    speeds = {
+        family: speed(folder, args)
+        for family, (_, folder, _, _) in published.items()
+    }
     text = report(runs, cost, speeds, published, args, command)
     with tempfile.TemporaryDirectory() as tmp:
         plot(runs, args, Path(tmp) / "accuracy_vs_params.png")
@@ -709,14 +727,11 @@ def main(argv=None):
             indent=2,
         )
     )
-    for family in args.families:
-        source = runner.output(
-            family, f"publish {published[family][0]}", args.seeds[0]
-        )
+    for family, (_, folder, _, _) in published.items():
         target = REPO / "pretrained" / f"gsc12-{family}"
         if target.exists():
             shutil.rmtree(target)
-        shutil.copytree(source / "pretrained", target)
+        shutil.copytree(folder, target)
     update_readme("results", text)
     print(text)
 

@@ -127,14 +127,18 @@ class CalibrationMixin:
 
         Widths outside the list (``extra_widths``, with ``shared_affine``
         norms) get statistics of their own, re-estimated with every width
-        at the start of the stage, and are evaluated too.
+        at the start of the stage, and are evaluated too. Once they are
+        added, the best supernet is already in memory (its checkpoint
+        holds no statistics for them): a later ``evaluate`` keeps it.
         """
-        super().on_evaluate_start(max_key=max_key, min_key=min_key)
         new = [
             width
             for width in self.extra_widths
             if not any(math.isclose(width, w) for w in self.widths)
         ]
+        if self.extra_widths and not new:
+            return
+        super().on_evaluate_start(max_key=max_key, min_key=min_key)
         if not new:
             return
         if not self.calibration_batches():

@@ -10,11 +10,11 @@ from speechbrain_slimmable.nnet.attention import (
     SlimmableMultiheadSelfAttention,
 )
 from speechbrain_slimmable.nnet.CNN import SlimmableConv1d, SlimmableConv2d
+from speechbrain_slimmable.nnet.layer_norm import SwitchableLayerNorm
 from speechbrain_slimmable.nnet.linear import SlimmableLinear
 from speechbrain_slimmable.nnet.normalization import (
     SwitchableBatchNorm1d,
     SwitchableBatchNorm2d,
-    SwitchableLayerNorm,
 )
 from speechbrain_slimmable.nnet.width import round_channels
 

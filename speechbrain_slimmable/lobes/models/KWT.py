@@ -17,8 +17,8 @@ from speechbrain_slimmable.nnet.attention import (
     SlimmableFeedForward,
     SlimmableMultiheadSelfAttention,
 )
+from speechbrain_slimmable.nnet.layer_norm import SwitchableLayerNorm
 from speechbrain_slimmable.nnet.linear import SlimmableLinear
-from speechbrain_slimmable.nnet.normalization import SwitchableLayerNorm
 
 
 class TransformerBlock(torch.nn.Module):

@@ -595,10 +595,11 @@ def report(runs, cost, speeds, published, args, command):
         valid = ", ".join(
             f"{r['width']:g}: {r['valid_accuracy']:.2f}" for r in rows
         )
+        kept = "" if family in args.publish else " (not published: kept)"
         lines.append(
-            f"- `pretrained/gsc12-{family}`: {method} (best on validation "
-            f"above), trained on the {data}; validation accuracy per width "
-            f"{valid}."
+            f"- `pretrained/gsc12-{family}`{kept}: {method} (best on "
+            f"validation above), trained on the {data}; validation accuracy "
+            f"per width {valid}."
         )
     return "\n".join(lines) + "\n"
 
@@ -691,9 +692,17 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--families", nargs="+", default=list(FAMILIES))
     parser.add_argument("--no-ablation", dest="ablation", action="store_false")
+    parser.add_argument(
+        "--publish",
+        nargs="*",
+        choices=list(FAMILIES),
+        help="families whose model replaces pretrained/ (default: all run)",
+    )
     parser.add_argument("--output", default="results/benchmark")
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
+    if args.publish is None:
+        args.publish = args.families
     command = shlex.join(["python", "benchmarks/run.py", *argv])
     check_requirements()
     os.chdir(REPO)
@@ -727,7 +736,8 @@ def main(argv=None):
             indent=2,
         )
     )
-    for family, (_, folder, _, _) in published.items():
+    for family in args.publish:
+        folder = published[family][1]
         target = REPO / "pretrained" / f"gsc12-{family}"
         if target.exists():
             shutil.rmtree(target)

@@ -28,15 +28,17 @@ from speechbrain_slimmable.inference import SlimmableKWSClassifier
 from speechbrain_slimmable.inference.export import onnx_session, run_onnx
 
 CNN = Path(__file__).resolve().parents[2] / "pretrained" / "gsc12-cnn"
-# Accuracy (%) of the committed CNN per width on the recipe's test split of
-# gsc12_dev (348 clips; 89.4, 87.9, 85.1 and 71.8 measured), less 10 points
-# so that other CPUs and BLAS builds pass.
-TEST_SPLIT_FLOORS = {1.0: 79.0, 0.75: 77.0, 0.5: 75.0, 0.25: 61.0}
+# The committed CNN was trained on the train and test speakers of gsc12_dev;
+# its validation speakers (237 clips) chose the checkpoint but were never
+# trained on. Its model card reports the accuracy per width there; other
+# CPUs and BLAS builds must come within 2 points of it, and never fall more
+# than 10 points below it.
+CARD_MARGIN = 10.0
 # The same on gsc_v001_sample, where 197 of the 297 clips are words the
 # model does not know, scored as _unknown_ (67.0, 64.0, 61.3, 51.2 measured).
 V001_FLOORS = {1.0: 57.0, 0.75: 54.0, 0.5: 51.0, 0.25: 41.0}
-# Top-1 agreement (%) of each int8 file with the float model on the test
-# split (98.9 to 99.7 measured).
+# Top-1 agreement (%) of each int8 file with the float model on the valid
+# split (98.9 to 99.7 measured on the test split of an earlier model).
 INT8_AGREEMENT_FLOOR = 90.0
 UNREACHABLE_HUB = "http://127.0.0.1:9/{repo_id}/resolve/{revision}/{filename}"
 
@@ -72,11 +74,11 @@ def cnn():
 
 
 @pytest.fixture(scope="module")
-def test_split(real_data, tmp_path_factory):
-    """The recipe's test manifest of gsc12_dev (task 12, data seed 0)."""
+def valid_split(real_data, tmp_path_factory):
+    """The recipe's valid manifest of gsc12_dev (task 12, data seed 0)."""
     prepare_gsc = load_recipe_module("prepare_gsc").prepare_gsc
     save = tmp_path_factory.mktemp("manifests")
-    return Path(prepare_gsc(real_data / "gsc12_dev", save, task="12")["test"])
+    return Path(prepare_gsc(real_data / "gsc12_dev", save, task="12")["valid"])
 
 
 @pytest.fixture(scope="module")
@@ -229,22 +231,22 @@ def test_export_int8_then_eval_it(model_folder, data, tmp_path, capsys):
     assert abs(row["accuracy"] - width["accuracy"]) <= 100 * 2 / 12 + 1e-9
 
 
-def test_eval_the_recipe_test_split_of_the_committed_cnn(cnn, test_split):
+def test_eval_the_recipe_valid_split_of_the_committed_cnn(cnn, valid_split):
     done = run_cli(
-        "eval", "--source", str(cnn), "--manifest", str(test_split), "--json"
+        "eval", "--source", str(cnn), "--manifest", str(valid_split), "--json"
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    with open(test_split, newline="") as stream:
+    with open(valid_split, newline="") as stream:
         rows = list(csv.DictReader(stream))
-    assert result["files"] == len(rows) > 300
+    assert result["files"] == len(rows) > 200
     assert result["mapped_to_unknown"] == {} and result["skipped"] == {}
-    card = {row["width"]: row for row in results(cnn)}
+    card = {row["width"]: row["valid_accuracy"] for row in results(cnn)}
     for row in result["widths"]:
-        assert row["accuracy"] >= TEST_SPLIT_FLOORS[row["width"]], row
-        # The model card's accuracy is on this very split: within a few
-        # clips (floats of another machine may flip one or two).
-        assert abs(row["accuracy"] - card[row["width"]]["accuracy"]) < 2, row
+        assert row["accuracy"] >= card[row["width"]] - CARD_MARGIN, row
+        # The card's accuracy is on this very split: within a few clips
+        # (floats of another machine may flip one or two).
+        assert abs(row["accuracy"] - card[row["width"]]) < 2, row
 
 
 def test_eval_scores_other_words_as_unknown(cnn, real_data, capsys):
@@ -267,10 +269,10 @@ def test_eval_scores_other_words_as_unknown(cnn, real_data, capsys):
 
 
 def test_int8_agrees_with_float_per_width_on_real_clips(
-    cnn, test_split, tmp_path, capsys
+    cnn, valid_split, tmp_path, capsys
 ):
     classifier = SlimmableKWSClassifier.from_hparams(source=str(cnn))
-    with open(test_split, newline="") as stream:
+    with open(valid_split, newline="") as stream:
         paths = [row["wav"] for row in csv.DictReader(stream)]
     wavs = torch.stack(
         [fit_to_window(classifier.load_audio(p), 16000) for p in paths]

@@ -15,8 +15,8 @@ import torch
 
 import speechbrain_slimmable
 from speechbrain_slimmable import count_parameters, extract_subnet
-from speechbrain_slimmable import export as onnx_export
 from speechbrain_slimmable.inference import SlimmableKWSClassifier
+from speechbrain_slimmable.inference import export as onnx_export
 from speechbrain_slimmable.inference.export import (
     export_onnx,
     onnx_session,

@@ -367,19 +367,18 @@ def seeds_of(family, args):
     return args.seeds[:1] if family in args.light else args.seeds
 
 
+def mean_validation(runs, family, method, args):
+    """Validation accuracy of a method, averaged over widths and seeds."""
+    values = per_width(
+        runs, family, method, seeds_of(family, args), "valid_accuracy"
+    )
+    return statistics.mean(statistics.mean(v) for v in values.values())
+
+
 def best_on_validation(runs, family, args):
     """The supernet method with the best mean validation accuracy."""
-    seeds = seeds_of(family, args)
     candidates = [m for m in method_names(family, args, runs) if m != SCRATCH]
-    return max(
-        candidates,
-        key=lambda m: statistics.mean(
-            statistics.mean(v)
-            for v in per_width(
-                runs, family, m, seeds, "valid_accuracy"
-            ).values()
-        ),
-    )
+    return max(candidates, key=lambda m: mean_validation(runs, family, m, args))
 
 
 def accuracy_table(runs, args):
@@ -412,12 +411,7 @@ def accuracy_table(runs, args):
                 cells += f" | {gain:+.2f}"
             lines.append(f"| {width:g} | {row['params']:,} | {cells} |")
         valid = {
-            m: statistics.mean(
-                statistics.mean(v)
-                for v in per_width(
-                    runs, family, m, seeds, "valid_accuracy"
-                ).values()
-            )
+            m: mean_validation(runs, family, m, args)
             for m in methods
             if m != SCRATCH
         }

@@ -218,8 +218,10 @@ class SandwichBrain(CalibrationMixin, WidthStatsMixin, sb.Brain):
             middle = [candidates[i] for i in picks.tolist()]
         return [high, *middle, low]
 
-    def prepare_features(self, batch, stage):
+    def prepare_batch(self, batch, stage):
         """Augment (training only) and compute features once per batch.
+
+        Computed once per batch and stage, then shared by every width.
 
         Returns
         -------
@@ -227,14 +229,8 @@ class SandwichBrain(CalibrationMixin, WidthStatsMixin, sb.Brain):
             ``(batch, time, feats)``.
         targets : torch.Tensor
             Class indices ``(batch,)``, replicated as augmentation requires.
-        """
-        features, targets, _ = self.prepare_batch(batch, stage)
-        return features, targets
-
-    def prepare_batch(self, batch, stage):
-        """:meth:`prepare_features`, and the (augmented) waveforms too.
-
-        Computed once per batch and stage, then shared by every width.
+        wavs : torch.Tensor
+            The (augmented) waveforms, replicated as the targets are.
         """
         if self._prepared is not None and self._prepared[:2] == (batch, stage):
             return self._prepared[2]

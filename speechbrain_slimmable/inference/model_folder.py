@@ -5,6 +5,11 @@ reference resolved, so it does not depend on the training YAML or on any
 hub id), ``model.ckpt`` (the supernet's state dict), ``label_encoder.ckpt``
 and, when written by the recipe, ``README.md`` and ``results.json``.
 
+SpeechBrain's ``EncoderClassifier`` loads such a folder without complaint
+and would then fail on a module it expects (``mean_var_norm``); the folder
+names that module as an :class:`EncoderClassifierHint`, which fails with a
+pointer to the right class instead.
+
 Authors
  * speechbrain-slimmable developers 2026
 """
@@ -25,12 +30,38 @@ label_encoder: !new:speechbrain.dataio.encoder.CategoricalEncoder
 modules:
     compute_features: !ref <compute_features>
     model: !ref <model>
+    mean_var_norm: !new:speechbrain_slimmable.inference.model_folder.EncoderClassifierHint
 
 pretrainer: !new:speechbrain.utils.parameter_transfer.Pretrainer
     loadables:
         model: !ref <model>
         label_encoder: !ref <label_encoder>
 """
+
+
+class EncoderClassifierHint(torch.nn.Module):
+    """Stands in for ``EncoderClassifier``'s ``mean_var_norm`` and says why.
+
+    Only SpeechBrain's ``EncoderClassifier`` calls it (after computing the
+    features); the slimmable classifier never does.
+
+    Example
+    -------
+    >>> EncoderClassifierHint()(torch.zeros(1, 101, 40))
+    Traceback (most recent call last):
+    ...
+    TypeError: This model folder holds a slimmable keyword spotter, which SpeechBrain's EncoderClassifier cannot run. Load it with: from speechbrain_slimmable.inference import SlimmableKWSClassifier; SlimmableKWSClassifier.from_hparams(source=...)
+    """
+
+    def forward(self, *args, **kwargs):
+        """Raise a ``TypeError`` naming the interface to use."""
+        raise TypeError(
+            "This model folder holds a slimmable keyword spotter, which "
+            "SpeechBrain's EncoderClassifier cannot run. Load it with: "
+            "from speechbrain_slimmable.inference import "
+            "SlimmableKWSClassifier; "
+            "SlimmableKWSClassifier.from_hparams(source=...)"
+        )
 
 
 def inference_hyperparams(hparams_file, overrides=None):

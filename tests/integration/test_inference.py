@@ -16,6 +16,7 @@ import torch
 import torchaudio
 from huggingface_hub import constants
 from speechbrain.dataio.encoder import CategoricalEncoder
+from speechbrain.inference.classifiers import EncoderClassifier
 from speechbrain.utils import fetching
 from speechbrain.utils.fetching import FetchConfig
 
@@ -107,6 +108,16 @@ def test_cached_hub_id_loads_offline(
     )
     assert time.monotonic() - begin < 10  # loading the model included
     assert classifier.widths == [1.0, 0.75, 0.5, 0.25]
+
+
+def test_encoder_classifier_is_pointed_to_the_right_class(
+    model_folder, tmp_path
+):
+    wrong = EncoderClassifier.from_hparams(
+        source=str(model_folder), savedir=tmp_path / "savedir"
+    )
+    with pytest.raises(TypeError, match="SlimmableKWSClassifier.from_hparams"):
+        wrong.classify_batch(torch.zeros(1, RATE))
 
 
 def test_savedir_of_another_model_is_not_reused(

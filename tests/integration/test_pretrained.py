@@ -5,6 +5,8 @@ import random
 from pathlib import Path
 
 import pytest
+import torch
+from speechbrain.inference.classifiers import EncoderClassifier
 
 from speechbrain_slimmable.dataio.folders import (
     list_labelled_wavs,
@@ -26,6 +28,13 @@ def test_clips(real_data):
     valid part, which only chose their checkpoints; data seed 0)."""
     clips = split_by_speaker(list_labelled_wavs(real_data / "gsc12_dev"))
     return random.Random(0).sample(clips["valid"], 48)
+
+
+@pytest.mark.parametrize("name", ["gsc12-cnn", "gsc12-kwt"])
+def test_committed_folder_points_encoder_classifier_here(name):
+    wrong = EncoderClassifier.from_hparams(source=str(PRETRAINED / name))
+    with pytest.raises(TypeError, match="SlimmableKWSClassifier"):
+        wrong.classify_batch(torch.zeros(1, 16000))
 
 
 @pytest.mark.parametrize("name", ["gsc12-cnn", "gsc12-kwt"])

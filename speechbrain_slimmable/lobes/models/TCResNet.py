@@ -77,7 +77,9 @@ class ConvNormAct(torch.nn.Sequential):
                     fixed_out=fixed_in,
                     **conv,
                 ),
-                SlimmableConv1d(out_channels, 1, in_channels=in_channels, **conv),
+                SlimmableConv1d(
+                    out_channels, 1, in_channels=in_channels, **conv
+                ),
             ]
         else:
             layers = [

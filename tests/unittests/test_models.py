@@ -14,6 +14,7 @@ from speechbrain_slimmable import (
     served_widths,
     set_width,
 )
+from speechbrain_slimmable.inference.model_folder import inference_hyperparams
 from speechbrain_slimmable.lobes.models.KWT import SlimmableKWT
 from speechbrain_slimmable.lobes.models.TCResNet import SlimmableTCResNet
 from speechbrain_slimmable.lobes.models.Xvector import (
@@ -24,7 +25,8 @@ from speechbrain_slimmable.lobes.models.Xvector import (
 from speechbrain_slimmable.nnet.width import Slimmable
 
 WIDTHS = [1.0, 0.75, 0.5, 0.25]
-PRETRAINED = Path(__file__).resolve().parents[2] / "pretrained"
+REPO = Path(__file__).resolve().parents[2]
+PRETRAINED = REPO / "pretrained"
 
 
 def small_xvector(n_classes, widths=WIDTHS):
@@ -41,8 +43,22 @@ def small_xvector(n_classes, widths=WIDTHS):
     )
 
 
+def recipe_model(name):
+    """The model of a YAML in hparams/, as its model folder builds it."""
+
+    def build(n_classes):
+        text = inference_hyperparams(
+            REPO / "hparams" / f"{name}.yaml",
+            {"data_folder": "unused", "n_classes": n_classes},
+        )
+        return load_hyperpyyaml(text)["model"]
+
+    return build
+
+
 BUILDERS = {
     "tcresnet": lambda n: SlimmableTCResNet(n, widths=WIDTHS),
+    "tcresnet-recipe": recipe_model("tcresnet"),
     "kwt": lambda n: SlimmableKWT(n, widths=WIDTHS),
     "xvector": small_xvector,
 }
@@ -107,13 +123,15 @@ def test_parameter_counts_decrease_and_match(model):
 
 
 @pytest.mark.parametrize("n_classes", [12, 35])
-@pytest.mark.parametrize("name", ["tcresnet", "kwt"])
+@pytest.mark.parametrize("name", ["tcresnet", "tcresnet-recipe", "kwt"])
 def test_kws_models_fit_the_budget(name, n_classes):
     model = BUILDERS[name](n_classes)
     subnet = extract_subnet(model, 1.0)
     assert count_parameters(subnet) < 250_000
     assert count_parameters(model) < 250_000
-    if name == "tcresnet":
+    if name == "tcresnet-recipe":
+        assert 195_000 <= count_parameters(subnet) <= 210_000
+    elif name == "tcresnet":
         assert count_parameters(subnet) <= 199_000
     else:
         assert 67_000 <= count_parameters(subnet) <= 120_000

@@ -2,7 +2,7 @@
 
 A model reads clips of ``window`` samples. Detection slides that window
 over the audio every ``hop`` samples, scores each window (class posteriors,
-see :mod:`speechbrain_slimmable.scoring`), smooths the posteriors over the
+see :mod:`speechbrain_slimmable.inference.detector`), smooths the posteriors over the
 last ``smoothing`` windows and turns them into events with
 :class:`EventDecoder`. A file and a stream of chunks of any size go through
 the same :class:`SlidingWindowDetector`, so they give the same events.
@@ -217,7 +217,10 @@ class SlidingWindowDetector:
     scorer : callable
         Waveforms ``(batch, window)`` (torch float32) to posteriors
         ``(batch, n_classes)`` (numpy); see
-        :func:`speechbrain_slimmable.scoring.window_scorer`.
+        :func:`speechbrain_slimmable.inference.detector.window_scorer`. If
+        it has a method ``score_span(span, count, hop)``, that is called
+        instead with the audio of ``count`` consecutive windows (so that
+        their overlap can be computed once).
     decoder : EventDecoder
         Turns posteriors into events; its ``window`` and ``hop`` are read
         (in seconds) to place the windows.
@@ -318,9 +321,18 @@ class SlidingWindowDetector:
         events = []
         if count == 0:
             return events
+        score_span = getattr(self.scorer, "score_span", None)
         frames = self.buffer.unfold(0, self.window, self.hop)[:count]
         for start in range(0, count, self.batch_size):
-            posteriors = self.scorer(frames[start : start + self.batch_size])
+            batch = min(self.batch_size, count - start)
+            if score_span is None:
+                posteriors = self.scorer(frames[start : start + batch])
+            else:
+                first = start * self.hop
+                span = self.buffer[
+                    first : first + (batch - 1) * self.hop + self.window
+                ]
+                posteriors = score_span(span, batch, self.hop)
             for row in posteriors:
                 events.extend(self.decoder.push(row))
         self.windows += count

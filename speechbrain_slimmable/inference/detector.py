@@ -21,6 +21,10 @@ from speechbrain_slimmable.inference.detection import (
     EventDecoder,
     SlidingWindowDetector,
 )
+from speechbrain_slimmable.inference.shared_frames import (
+    SharedFrameFeatures,
+    split_front_end,
+)
 
 THRESHOLD_KEY = "detection_threshold"
 
@@ -111,22 +115,21 @@ def window_scorer(classifier, width=None, onnx=None):
     >>> scorer(torch.zeros(3, 16000)).shape
     (3, 2)
     """
+    front_end = _FrontEnd(
+        classifier.mods.compute_features,
+        classifier.hparams.clip_samples,
+        classifier.device,
+    )
     if onnx is None:
-        net = classifier.subnet(
-            classifier.widths[0] if width is None else width,
-            include_features=True,
+        model = classifier.subnet(
+            classifier.widths[0] if width is None else width
         ).to(classifier.device)
-        return _TorchScorer(net, classifier.device)
+        return _TorchScorer(front_end, model)
     if width is not None:
         raise ValueError(
             "give either a width or an ONNX file: the file fixes the width"
         )
-    return _OnnxScorer(
-        _session(onnx),
-        classifier.mods.compute_features,
-        classifier.device,
-        classifier.hparams.clip_samples,
-    )
+    return _OnnxScorer(_session(onnx), front_end)
 
 
 def default_threshold(classifier, width=None):
@@ -195,43 +198,100 @@ def class_labels(classifier):
     return [str(encoder.ind2lab[i]) for i in range(len(encoder))]
 
 
-class _TorchScorer:
-    """Softmax of a waveform-to-logits module, no gradients."""
+class _FrontEnd:
+    """The model's front end on windows, or on the span of many windows.
 
-    def __init__(self, net, device):
-        self.net = net
+    On a span, the STFT frames that overlapping windows share are computed
+    once (:class:`SharedFrameFeatures`) when the front end allows it, with
+    the same features as window by window up to float rounding.
+    """
+
+    def __init__(self, compute_features, window, device):
+        self.compute_features = compute_features
+        self.window = window
         self.device = device
+        self.parts = split_front_end(compute_features)
+        self.shared = {}  # hop -> SharedFrameFeatures, or None
+
+    def windows(self, windows):
+        """Features of waveforms ``(batch, window)``."""
+        with torch.no_grad():
+            return self.compute_features(windows.to(self.device))
+
+    def span(self, span, count, hop):
+        """Features of the ``count`` windows of ``span``, ``hop`` apart."""
+        if hop not in self.shared:
+            self.shared[hop] = None
+            if (
+                self.parts is not None
+                and hop % self.parts[0].compute_STFT.hop_length == 0
+            ):
+                self.shared[hop] = SharedFrameFeatures(
+                    *self.parts, self.window, hop
+                )
+        shared = self.shared[hop]
+        if shared is None:
+            return self.windows(span.unfold(0, self.window, hop)[:count])
+        with torch.no_grad():
+            return shared(span.to(self.device), count)
+
+
+class _TorchScorer:
+    """Softmax of a features-to-logits module, no gradients."""
+
+    def __init__(self, front_end, model):
+        self.front_end = front_end
+        self.model = model
 
     def __call__(self, windows):
+        return self._posteriors(self.front_end.windows(windows))
+
+    def score_span(self, span, count, hop):
+        """Posteriors of the ``count`` windows of ``span``."""
+        return self._posteriors(self.front_end.span(span, count, hop))
+
+    def _posteriors(self, features):
         with torch.no_grad():
-            logits = self.net(windows.to(self.device))
+            logits = self.model(features)
         return torch.softmax(logits.double(), dim=-1).cpu().numpy()
 
 
 class _OnnxScorer:
-    """Softmax of an onnxruntime session (waveform or features in)."""
+    """Softmax of an onnxruntime session (waveform or features in).
 
-    def __init__(self, session, compute_features, device, clip_samples):
+    A waveform-in graph scores each window whole (the exported front end
+    included); for a features-in graph the front end runs here, sharing
+    the frames of overlapping windows.
+    """
+
+    def __init__(self, session, front_end):
         from speechbrain_slimmable.inference.export import run_onnx
 
         self.run = run_onnx
         self.session = session
-        self.compute_features = None
-        self.device = device
+        self.front_end = front_end
         shape = session.get_inputs()[0].shape
-        if len(shape) == 3:  # a features-in graph: features computed here
-            self.compute_features = compute_features
-        elif isinstance(shape[1], int) and shape[1] != clip_samples:
-            raise ValueError(
-                f"the ONNX graph reads {shape[1]} samples but the model's "
-                f"clips have {clip_samples}: it is not this model's"
-            )
+        self.features_in = len(shape) == 3
+        if not self.features_in and isinstance(shape[1], int):
+            if shape[1] != front_end.window:
+                raise ValueError(
+                    f"the ONNX graph reads {shape[1]} samples but the "
+                    f"model's clips have {front_end.window}: it is not "
+                    "this model's"
+                )
 
     def __call__(self, windows):
-        inputs = windows
-        if self.compute_features is not None:
-            with torch.no_grad():
-                inputs = self.compute_features(windows.to(self.device))
+        if self.features_in:
+            windows = self.front_end.windows(windows)
+        return self._posteriors(windows)
+
+    def score_span(self, span, count, hop):
+        """Posteriors of the ``count`` windows of ``span``."""
+        if self.features_in:
+            return self._posteriors(self.front_end.span(span, count, hop))
+        return self(span.unfold(0, self.front_end.window, hop)[:count])
+
+    def _posteriors(self, inputs):
         logits = self.run(self.session, inputs).astype(numpy.float64)
         logits -= logits.max(axis=-1, keepdims=True)
         exp = numpy.exp(logits)

@@ -27,6 +27,7 @@ from speechbrain_slimmable.inference.detection import (
     SlidingWindowDetector,
     detect_chunks,
 )
+from speechbrain_slimmable.inference.detector import window_scorer
 
 MODEL = Path(__file__).resolve().parents[2] / "pretrained" / "gsc12-cnn"
 RATE = 16000
@@ -166,6 +167,35 @@ def test_memory_stays_flat_on_an_hour():
     assert largest < detector.window
     assert len(decoder._recent) <= 3
     assert detector.windows == 1 + (360 * (10 * RATE + 1) - RATE) // 1600 + 1
+
+
+@pytest.mark.parametrize("hop", [1600, 1000])
+def test_shared_frames_give_the_posteriors_of_single_windows(
+    classifier, two_keywords, hop
+):
+    audio = two_keywords[1][: 4 * RATE]
+    scorer = window_scorer(classifier, 0.5)
+    count = 1 + (audio.numel() - RATE) // hop
+    one_by_one = scorer(audio.unfold(0, RATE, hop))
+    shared = scorer.score_span(audio, count, hop)
+    assert shared.shape == one_by_one.shape == (count, 12)
+    assert numpy.abs(shared - one_by_one).max() < 1e-4
+
+
+def test_features_in_onnx_gives_the_pytorch_events(
+    classifier, two_keywords, tmp_path
+):
+    pytest.importorskip("onnxruntime")
+    path = tmp_path / "w05-features.onnx"
+    classifier.export_onnx(path, 0.5, include_features=False)
+    torch_events = classifier.detect_file(
+        two_keywords[0], width=0.5, threshold=0.3
+    )
+    onnx_events = classifier.detect_file(
+        two_keywords[0], onnx=path, threshold=0.3
+    )
+    assert torch_events
+    same_events(torch_events, onnx_events)
 
 
 def test_onnx_gives_the_pytorch_events(classifier, two_keywords, tmp_path):

@@ -1,0 +1,153 @@
+"""Front-end features of overlapping windows, each STFT frame computed once.
+
+Detection slides a one-second window every 0.1 s, so computing the front
+end of every window on its own repeats each STFT frame ten times: it costs
+more than the model. :class:`SharedFrameFeatures` computes the frames of a
+whole span of audio once and gives each window what the front end would
+give it alone: the frames inside the window are shared, the two or three at
+each edge (whose FFT reaches past the window, where the front end pads with
+zeros) are computed per window, and everything per window (the log
+compression's ``top_db`` floor, which depends on the window's loudest bin,
+and the modules after the filterbank, e.g. per-utterance normalisation) is
+applied per window. The result equals the front end applied to each window
+up to float rounding.
+
+It applies to a front end that is SpeechBrain's ``Fbank`` (no deltas or
+context), alone or first in a ``torch.nn.Sequential``, and to windows whose
+length and hop are whole numbers of STFT hops.
+
+Authors
+ * speechbrain-slimmable developers 2026
+"""
+
+import copy
+import math
+
+import torch
+from speechbrain.lobes.features import Fbank
+from speechbrain.processing.features import spectral_magnitude
+
+
+def split_front_end(compute_features):
+    """The ``Fbank`` and the per-window modules after it, or None.
+
+    Arguments
+    ---------
+    compute_features : torch.nn.Module
+        A front end: waveforms to features.
+
+    Returns
+    -------
+    tuple or None
+        ``(fbank, after)`` where ``after`` is a module applied to the
+        log-mel features of each window (identity when there is none); None
+        when the front end is not of the supported kind.
+
+    Example
+    -------
+    >>> split_front_end(Fbank(n_mels=40))[1]
+    Identity()
+    >>> split_front_end(torch.nn.Linear(1, 1)) is None
+    True
+    """
+    modules = [compute_features]
+    if isinstance(compute_features, torch.nn.Sequential):
+        modules = list(compute_features)
+    fbank, after = modules[0], modules[1:]
+    if not isinstance(fbank, Fbank) or fbank.deltas or fbank.context:
+        return None
+    if not fbank.compute_STFT.center:
+        return None
+    return fbank, torch.nn.Sequential(*after) if after else torch.nn.Identity()
+
+
+class SharedFrameFeatures(torch.nn.Module):
+    """The front end of overlapping windows of a span, frames shared.
+
+    Arguments
+    ---------
+    fbank : speechbrain.lobes.features.Fbank
+        The filterbank front end (see :func:`split_front_end`).
+    after : torch.nn.Module
+        Applied to each window's log-mel features (batch of windows).
+    window : int
+        Window length in samples.
+    hop : int
+        Samples between window starts.
+
+    Raises
+    ------
+    ValueError
+        If ``window`` or ``hop`` is not a multiple of the STFT hop.
+
+    Example
+    -------
+    >>> fbank = Fbank(n_mels=40, n_fft=512)
+    >>> shared = SharedFrameFeatures(fbank, torch.nn.Identity(), 16000, 1600)
+    >>> span = torch.randn(16000 + 4 * 1600)
+    >>> windows = span.unfold(0, 16000, 1600)
+    >>> features = shared(span, 5)
+    >>> features.shape
+    torch.Size([5, 101, 40])
+    >>> bool((features - fbank(windows)).abs().max() < 1e-3)
+    True
+    """
+
+    def __init__(self, fbank, after, window, hop):
+        super().__init__()
+        stft = fbank.compute_STFT
+        self.frame_hop = stft.hop_length
+        if window % self.frame_hop or hop % self.frame_hop:
+            raise ValueError(
+                f"window ({window}) and hop ({hop}) must be multiples of the "
+                f"STFT hop ({self.frame_hop} samples) to share frames"
+            )
+        self.stft = stft
+        self.linear_fbanks = copy.deepcopy(fbank.compute_fbanks)
+        self.linear_fbanks.log_mel = False
+        self.to_decibels = fbank.compute_fbanks
+        self.after = after
+        self.window = window
+        self.hop_frames = hop // self.frame_hop
+        self.frames = window // self.frame_hop + 1
+        # Frames whose FFT reaches past a window edge (zero-padded there).
+        self.edge = math.ceil(stft.n_fft / 2 / self.frame_hop)
+        # Audio at each end of a window that holds its edge frames.
+        self.edge_samples = self.frame_hop * 2 * self.edge
+        if self.frames <= 2 * self.edge:
+            raise ValueError(f"a window of {window} samples is too short")
+
+    def forward(self, span, count):
+        """Features ``(count, frames, feats)`` of the windows of ``span``.
+
+        Arguments
+        ---------
+        span : torch.Tensor
+            ``((count - 1) * hop + window,)`` samples.
+        count : int
+            Windows starting every ``hop`` samples from the first sample.
+
+        Returns
+        -------
+        torch.Tensor
+        """
+        hop = self.hop_frames * self.frame_hop
+        heads = span.unfold(0, self.edge_samples, hop)[:count]
+        ends = span[self.window - self.edge_samples :]
+        tails = ends.unfold(0, self.edge_samples, hop)[:count]
+        middle = self._mel(span[None])[0]
+        middle = middle.unfold(0, self.frames, self.hop_frames)[:count]
+        middle = middle.transpose(1, 2)
+        mel = torch.cat(
+            [
+                self._mel(heads)[:, : self.edge],
+                middle[:, self.edge : self.frames - self.edge],
+                self._mel(tails)[:, -self.edge :],
+            ],
+            dim=1,
+        )
+        return self.after(self.to_decibels._amplitude_to_DB(mel))
+
+    def _mel(self, audio):
+        """Linear mel energies of every frame of ``(batch, samples)``."""
+        return self.linear_fbanks(spectral_magnitude(self.stft(audio)))

@@ -218,9 +218,11 @@ class SlidingWindowDetector:
         Waveforms ``(batch, window)`` (torch float32) to posteriors
         ``(batch, n_classes)`` (numpy); see
         :func:`speechbrain_slimmable.inference.detector.window_scorer`. If
-        it has a method ``score_span(span, count, hop)``, that is called
-        instead with the audio of ``count`` consecutive windows (so that
-        their overlap can be computed once).
+        it has a method ``score_span(span, count, hop, state)``, that is
+        called instead with the audio of ``count`` consecutive windows, so
+        that their overlap is computed once; ``state`` is a dict the
+        detector keeps for its stream, where the scorer may keep what the
+        next span shares with this one.
     decoder : EventDecoder
         Turns posteriors into events; its ``window`` and ``hop`` are read
         (in seconds) to place the windows.
@@ -267,6 +269,7 @@ class SlidingWindowDetector:
         self.buffered = 0  # than a window, in both together)
         self.samples = 0  # samples received so far
         self.windows = 0  # windows scored so far
+        self.scorer_state = {}  # the scorer's, for this stream
         self.chunks = 0
 
     def push(self, chunk):
@@ -332,7 +335,9 @@ class SlidingWindowDetector:
                 span = self.buffer[
                     first : first + (batch - 1) * self.hop + self.window
                 ]
-                posteriors = score_span(span, batch, self.hop)
+                posteriors = score_span(
+                    span, batch, self.hop, self.scorer_state
+                )
             for row in posteriors:
                 events.extend(self.decoder.push(row))
         self.windows += count

@@ -22,6 +22,7 @@ from speechbrain_slimmable.inference.detection import (
     SlidingWindowDetector,
 )
 from speechbrain_slimmable.inference.shared_frames import (
+    FrameCache,
     SharedFrameFeatures,
     split_front_end,
 )
@@ -218,8 +219,12 @@ class _FrontEnd:
         with torch.no_grad():
             return self.compute_features(windows.to(self.device))
 
-    def span(self, span, count, hop):
-        """Features of the ``count`` windows of ``span``, ``hop`` apart."""
+    def span(self, span, count, hop, state):
+        """Features of the ``count`` windows of ``span``, ``hop`` apart.
+
+        ``state`` is the stream's (see ``SlidingWindowDetector``): it keeps
+        the frames the next span shares with this one.
+        """
         if hop not in self.shared:
             self.shared[hop] = None
             if (
@@ -232,8 +237,9 @@ class _FrontEnd:
         shared = self.shared[hop]
         if shared is None:
             return self.windows(span.unfold(0, self.window, hop)[:count])
+        cache = state.setdefault("frames", FrameCache())
         with torch.no_grad():
-            return shared(span.to(self.device), count)
+            return shared(span.to(self.device), count, cache)
 
 
 class _TorchScorer:
@@ -246,9 +252,9 @@ class _TorchScorer:
     def __call__(self, windows):
         return self._posteriors(self.front_end.windows(windows))
 
-    def score_span(self, span, count, hop):
+    def score_span(self, span, count, hop, state):
         """Posteriors of the ``count`` windows of ``span``."""
-        return self._posteriors(self.front_end.span(span, count, hop))
+        return self._posteriors(self.front_end.span(span, count, hop, state))
 
     def _posteriors(self, features):
         with torch.no_grad():
@@ -285,10 +291,11 @@ class _OnnxScorer:
             windows = self.front_end.windows(windows)
         return self._posteriors(windows)
 
-    def score_span(self, span, count, hop):
+    def score_span(self, span, count, hop, state):
         """Posteriors of the ``count`` windows of ``span``."""
         if self.features_in:
-            return self._posteriors(self.front_end.span(span, count, hop))
+            features = self.front_end.span(span, count, hop, state)
+            return self._posteriors(features)
         return self(span.unfold(0, self.front_end.window, hop)[:count])
 
     def _posteriors(self, inputs):

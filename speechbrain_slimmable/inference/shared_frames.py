@@ -25,7 +25,6 @@ import math
 
 import torch
 from speechbrain.lobes.features import Fbank
-from speechbrain.processing.features import spectral_magnitude
 
 
 def split_front_end(compute_features):
@@ -103,8 +102,15 @@ class SharedFrameFeatures(torch.nn.Module):
                 f"STFT hop ({self.frame_hop} samples) to share frames"
             )
         self.stft = stft
-        self.linear_fbanks = copy.deepcopy(fbank.compute_fbanks)
-        self.linear_fbanks.log_mel = False
+        # The filterbank is linear before its log: its matrix, read once
+        # by filtering every frequency bin alone (SpeechBrain rebuilds it
+        # on every call).
+        linear = copy.deepcopy(fbank.compute_fbanks)
+        linear.log_mel = False
+        bins = stft.n_fft // 2 + 1
+        with torch.no_grad():
+            matrix = linear(torch.eye(bins)[None])[0]
+        self.register_buffer("mel_matrix", matrix, persistent=False)
         self.to_decibels = fbank.compute_fbanks
         self.after = after
         self.window = window
@@ -117,7 +123,7 @@ class SharedFrameFeatures(torch.nn.Module):
         if self.frames <= 2 * self.edge:
             raise ValueError(f"a window of {window} samples is too short")
 
-    def forward(self, span, count):
+    def forward(self, span, count, cache=None):
         """Features ``(count, frames, feats)`` of the windows of ``span``.
 
         Arguments
@@ -126,28 +132,76 @@ class SharedFrameFeatures(torch.nn.Module):
             ``((count - 1) * hop + window,)`` samples.
         count : int
             Windows starting every ``hop`` samples from the first sample.
+        cache : FrameCache, optional
+            The frames kept from the previous span of the same stream,
+            which must start ``count * hop`` samples after that span's
+            start (consecutive windows); updated for the next span.
 
         Returns
         -------
         torch.Tensor
         """
+        cache = FrameCache() if cache is None else cache
         hop = self.hop_frames * self.frame_hop
         heads = span.unfold(0, self.edge_samples, hop)[:count]
-        ends = span[self.window - self.edge_samples :]
-        tails = ends.unfold(0, self.edge_samples, hop)[:count]
-        middle = self._mel(span[None])[0]
-        middle = middle.unfold(0, self.frames, self.hop_frames)[:count]
-        middle = middle.transpose(1, 2)
+        last_part = span[self.window - self.edge_samples :]
+        tails = last_part.unfold(0, self.edge_samples, hop)[:count]
+        inner = self._inner_frames(span, count, cache)
+        inner = inner.unfold(0, self.frames - 2 * self.edge, self.hop_frames)
+        ends = self._mel(torch.cat([heads, tails]))  # one STFT for both
         mel = torch.cat(
             [
-                self._mel(heads)[:, : self.edge],
-                middle[:, self.edge : self.frames - self.edge],
-                self._mel(tails)[:, -self.edge :],
+                ends[:count, : self.edge],
+                inner[:count].transpose(1, 2),
+                ends[count:, -self.edge :],
             ],
             dim=1,
         )
         return self.after(self.to_decibels._amplitude_to_DB(mel))
 
+    def _inner_frames(self, span, count, cache):
+        """The frames of the windows' insides, each computed once.
+
+        Frame ``j`` of the stream is centred on sample ``j * frame_hop``.
+        The windows of ``span`` need frames ``first`` to ``last - 1``;
+        those the cache lacks are computed from ``span``, with ``edge``
+        frames of context before them so that no zero padding reaches them.
+        """
+        start = cache.offset // self.frame_hop
+        first = start + self.edge
+        last = start + (count - 1) * self.hop_frames + self.frames - self.edge
+        frames = span.new_zeros(0, len(self.mel_matrix[0]))
+        if cache.frames is not None:
+            frames = cache.frames[first - cache.first :]
+        done = first + len(frames)
+        if done < last:
+            begin = (done - start - self.edge) * self.frame_hop
+            new = self._mel(span[None, begin:])[0]
+            frames = torch.cat(
+                [frames, new[self.edge : self.edge + last - done]]
+            )
+        cache.offset += count * self.hop_frames * self.frame_hop
+        cache.first = cache.offset // self.frame_hop + self.edge
+        cache.frames = frames[cache.first - first :]
+        return frames
+
     def _mel(self, audio):
         """Linear mel energies of every frame of ``(batch, samples)``."""
-        return self.linear_fbanks(spectral_magnitude(self.stft(audio)))
+        spectrum = self.stft(audio)  # (batch, frames, bins, real/imag)
+        # SpeechBrain's spectral_magnitude (power 1), without its slow sum
+        # over the last axis of size two.
+        power = spectrum[..., 0] ** 2 + spectrum[..., 1] ** 2
+        return power @ self.mel_matrix
+
+
+class FrameCache:
+    """Frames of a stream kept between consecutive spans.
+
+    ``offset`` is the stream sample where the next span starts, ``first``
+    the stream frame index of ``frames[0]`` (linear mel energies).
+    """
+
+    def __init__(self):
+        self.offset = 0
+        self.first = 0
+        self.frames = None

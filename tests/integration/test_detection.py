@@ -177,7 +177,7 @@ def test_shared_frames_give_the_posteriors_of_single_windows(
     scorer = window_scorer(classifier, 0.5)
     count = 1 + (audio.numel() - RATE) // hop
     one_by_one = scorer(audio.unfold(0, RATE, hop))
-    shared = scorer.score_span(audio, count, hop)
+    shared = scorer.score_span(audio, count, hop, {})
     assert shared.shape == one_by_one.shape == (count, 12)
     assert numpy.abs(shared - one_by_one).max() < 1e-4
 

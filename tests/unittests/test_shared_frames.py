@@ -6,6 +6,7 @@ from speechbrain.lobes.features import MFCC, Fbank
 
 from speechbrain_slimmable.features import UtteranceNormalization
 from speechbrain_slimmable.inference.shared_frames import (
+    FrameCache,
     SharedFrameFeatures,
     split_front_end,
 )
@@ -45,3 +46,21 @@ def test_only_plain_filterbanks_share_frames():
 def test_hops_off_the_stft_grid_are_refused():
     with pytest.raises(ValueError, match="multiples of the STFT hop"):
         SharedFrameFeatures(*split_front_end(Fbank()), WINDOW, 1000)
+
+
+def test_consecutive_spans_reuse_frames_and_match():
+    torch.manual_seed(1)
+    hop, counts = 1600, [1, 3, 1, 2, 5]
+    audio = torch.randn((sum(counts) - 1) * hop + WINDOW) * 0.1
+    features = front_end(512)
+    shared = SharedFrameFeatures(*split_front_end(features), WINDOW, hop)
+    cache, parts, first = FrameCache(), [], 0
+    with torch.no_grad():
+        for count in counts:
+            span = audio[first * hop : (first + count - 1) * hop + WINDOW]
+            parts.append(shared(span, count, cache))
+            first += count
+            # Only the frames the next windows share are kept.
+            assert len(cache.frames) < 101
+        expected = features(audio.unfold(0, WINDOW, hop))
+    assert (torch.cat(parts) - expected).abs().max() < 1e-3

@@ -16,9 +16,10 @@ used in training), at varied noise levels and SNRs. Per width:
    ``--target_fa``), and the detection rate and false alarms it gives on
    the test streams;
 3. the real-time factor (seconds of compute per second of audio, one
-   thread) of the live loop, fed 0.1 s chunks, in PyTorch and with the
-   model in onnxruntime (a features-in export; the front end computes each
-   STFT frame once for all the windows that share it, in PyTorch).
+   thread) of the live loop, fed 0.1 s chunks, in PyTorch, with the model
+   in onnxruntime (a features-in export; the front end computes each STFT
+   frame once for all the windows that share it, in PyTorch) and with a
+   waveform-in export (its front end runs on every window).
 
 Usage (about 30 minutes on 2 busy CPU cores)::
 
@@ -200,11 +201,16 @@ def markdown(rows, hours, curves):
         f"Test streams: {hours['test']:.2f} h, {rows[0]['keywords']} "
         f"keywords; thresholds chosen on {hours['valid']:.2f} h of valid "
         "streams. 'found @ 72 FA/h': the best rate at most 72 false alarms "
-        "per hour (any threshold); 'detected': at the chosen threshold.",
+        "per hour (any threshold); 'detected': at the chosen threshold. "
+        "Real-time factors (one thread, 0.1-s chunks): PyTorch; the model "
+        "in onnxruntime behind the shared-frame front end (a "
+        "`--features-only` file); a waveform-in file, which runs its own "
+        "front end on every window.",
         "",
         "| width | FRR @ 1 FA/h | FRR @ 10 FA/h | found @ 72 FA/h | "
-        "threshold | detected | FA/h | RTF PyTorch | RTF onnxruntime |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "threshold | detected | FA/h | RTF PyTorch | RTF onnxruntime | "
+        "RTF onnxruntime, waveform in |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         found = 1 - frr_at(curves[str(r["width"])], 72.0)
@@ -213,7 +219,8 @@ def markdown(rows, hours, curves):
             f"{100 * r['frr_at_10']:.1f} % | {100 * found:.1f} % | "
             f"{r['threshold']:.3g} | "
             f"{100 * r['detection_rate']:.1f} % | {r['fa_per_hour']:.1f} | "
-            f"{r['rtf_pytorch']:.4f} | {r['rtf_onnx']:.4f} |"
+            f"{r['rtf_pytorch']:.4f} | {r['rtf_onnx']:.4f} | "
+            f"{r['rtf_onnx_waveform_in']:.4f} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -310,6 +317,8 @@ def main():
             )[0]
             onnx_path = os.path.join(tmp, f"w{width}.onnx")
             classifier.export_onnx(onnx_path, width, include_features=False)
+            waveform_path = os.path.join(tmp, f"w{width}-waveform.onnx")
+            classifier.export_onnx(waveform_path, width)
             rtf_torch, torch_events = real_time_factor(
                 classifier, rtf_wav, width=width
             )
@@ -317,6 +326,12 @@ def main():
                 classifier,
                 rtf_wav,
                 onnx=one_thread_session(onnx_path),
+                width=width,
+            )
+            rtf_waveform, _ = real_time_factor(
+                classifier,
+                rtf_wav,
+                onnx=one_thread_session(waveform_path),
                 width=width,
             )
             rows.append(
@@ -330,6 +345,7 @@ def main():
                     "keywords": chosen["keywords"],
                     "rtf_pytorch": rtf_torch,
                     "rtf_onnx": rtf_onnx,
+                    "rtf_onnx_waveform_in": rtf_waveform,
                     "onnx_same_events": [e.label for e in torch_events]
                     == [e.label for e in onnx_events],
                 }

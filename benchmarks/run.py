@@ -82,6 +82,7 @@ ABLATION = {
         "--block_channels=[32,32,48,48,64]",
         "--block_strides=[2,1,2,1,2]",
     ],
+    "with in-place distillation (all widths)": ["--distillation=True"],
     "without BN recalibration before validation": ["--recalibration_batches=0"],
     "without warm-up/decay (constant lr 0.003)": [
         "--lr_scheduler=null",
@@ -156,6 +157,14 @@ class Runner:
         return json.loads(results.read_text())
 
 
+def ablation_flags(change):
+    """Recipe flags of one ablation line: the base method's, overridden."""
+    flags = dict(
+        flag.split("=", 1) for flag in METHODS[ABLATION_BASE] + ABLATION[change]
+    )
+    return [f"{key}={value}" for key, value in flags.items()]
+
+
 def scratch_flags(width):
     """Recipe flags of one width trained alone."""
     return [f"--widths=[{width}]", "--strategy=all", "--distillation=False"]
@@ -185,7 +194,7 @@ def accuracy_runs(runner, args):
                 "cnn",
                 change,
                 args.seeds[0],
-                METHODS[ABLATION_BASE] + ABLATION[change],
+                ablation_flags(change),
             )
             for change in args.ablations
         ]

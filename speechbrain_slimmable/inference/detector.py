@@ -226,20 +226,23 @@ class _FrontEnd:
         the frames the next span shares with this one.
         """
         if hop not in self.shared:
-            self.shared[hop] = None
-            if (
-                self.parts is not None
-                and hop % self.parts[0].compute_STFT.hop_length == 0
-            ):
-                self.shared[hop] = SharedFrameFeatures(
-                    *self.parts, self.window, hop
-                )
+            self.shared[hop] = self._shared_frames(hop)
         shared = self.shared[hop]
         if shared is None:
             return self.windows(span.unfold(0, self.window, hop)[:count])
         cache = state.setdefault("frames", FrameCache())
         with torch.no_grad():
             return shared(span.to(self.device), count, cache)
+
+    def _shared_frames(self, hop):
+        """A SharedFrameFeatures for ``hop``, or None if it cannot be."""
+        if self.parts is None:
+            return None
+        try:
+            shared = SharedFrameFeatures(*self.parts, self.window, hop)
+        except ValueError:  # windows off the STFT's frame grid
+            return None
+        return shared.to(self.device)
 
 
 class _TorchScorer:

@@ -157,6 +157,8 @@ class SharedFrameFeatures(torch.nn.Module):
             ],
             dim=1,
         )
+        # SpeechBrain's own log compression, whose top_db floor is taken
+        # per window (the loudest bin of each).
         return self.after(self.to_decibels._amplitude_to_DB(mel))
 
     def _inner_frames(self, span, count, cache):

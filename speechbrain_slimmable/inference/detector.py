@@ -21,10 +21,10 @@ from speechbrain_slimmable.inference.detection import (
     EventDecoder,
     SlidingWindowDetector,
 )
+from speechbrain_slimmable.inference.fbank import split_front_end
 from speechbrain_slimmable.inference.shared_frames import (
     FrameCache,
     SharedFrameFeatures,
-    split_front_end,
 )
 
 THRESHOLD_KEY = "detection_threshold"

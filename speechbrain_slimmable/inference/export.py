@@ -14,7 +14,6 @@ Authors
 
 import ast
 import collections
-import copy
 import json
 import os
 import re
@@ -23,6 +22,7 @@ import tempfile
 import torch
 
 from speechbrain_slimmable import __version__
+from speechbrain_slimmable.inference.fbank import inference_front_end
 from speechbrain_slimmable.supernet.extract import extract_subnet
 from speechbrain_slimmable.supernet.profile import count_parameters
 from speechbrain_slimmable.utils.quiet import muted
@@ -39,7 +39,10 @@ def with_features(compute_features, model):
     ---------
     compute_features : torch.nn.Module
         Waveforms ``(batch, samples)`` to features ``(batch, time, feats)``
-        (e.g. ``speechbrain.lobes.features.Fbank``). It is copied.
+        (e.g. ``speechbrain.lobes.features.Fbank``). It is copied, with
+        SpeechBrain's ``Fbank`` made a
+        :class:`~speechbrain_slimmable.inference.fbank.PrecomputedFbank`
+        (the same features, its filterbank computed once).
     model : torch.nn.Module
         Features to logits ``(batch, n_classes)``.
 
@@ -58,7 +61,7 @@ def with_features(compute_features, model):
     return torch.nn.Sequential(
         collections.OrderedDict(
             [
-                (FEATURES_MODULE, copy.deepcopy(compute_features)),
+                (FEATURES_MODULE, inference_front_end(compute_features)),
                 ("model", model),
             ]
         )

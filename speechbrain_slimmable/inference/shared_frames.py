@@ -20,44 +20,11 @@ Authors
  * speechbrain-slimmable developers 2026
 """
 
-import copy
 import math
 
 import torch
-from speechbrain.lobes.features import Fbank
 
-
-def split_front_end(compute_features):
-    """The ``Fbank`` and the per-window modules after it, or None.
-
-    Arguments
-    ---------
-    compute_features : torch.nn.Module
-        A front end: waveforms to features.
-
-    Returns
-    -------
-    tuple or None
-        ``(fbank, after)`` where ``after`` is a module applied to the
-        log-mel features of each window (identity when there is none); None
-        when the front end is not of the supported kind.
-
-    Example
-    -------
-    >>> split_front_end(Fbank(n_mels=40))[1]
-    Identity()
-    >>> split_front_end(torch.nn.Linear(1, 1)) is None
-    True
-    """
-    modules = [compute_features]
-    if isinstance(compute_features, torch.nn.Sequential):
-        modules = list(compute_features)
-    fbank, after = modules[0], modules[1:]
-    if not isinstance(fbank, Fbank) or fbank.deltas or fbank.context:
-        return None
-    if not fbank.compute_STFT.center:
-        return None
-    return fbank, torch.nn.Sequential(*after) if after else torch.nn.Identity()
+from speechbrain_slimmable.inference.fbank import PrecomputedFbank
 
 
 class SharedFrameFeatures(torch.nn.Module):
@@ -66,7 +33,8 @@ class SharedFrameFeatures(torch.nn.Module):
     Arguments
     ---------
     fbank : speechbrain.lobes.features.Fbank
-        The filterbank front end (see :func:`split_front_end`).
+        The filterbank front end (see
+        :func:`speechbrain_slimmable.inference.fbank.split_front_end`).
     after : torch.nn.Module
         Applied to each window's log-mel features (batch of windows).
     window : int
@@ -81,6 +49,7 @@ class SharedFrameFeatures(torch.nn.Module):
 
     Example
     -------
+    >>> from speechbrain.lobes.features import Fbank
     >>> fbank = Fbank(n_mels=40, n_fft=512)
     >>> shared = SharedFrameFeatures(fbank, torch.nn.Identity(), 16000, 1600)
     >>> span = torch.randn(16000 + 4 * 1600)
@@ -101,17 +70,7 @@ class SharedFrameFeatures(torch.nn.Module):
                 f"window ({window}) and hop ({hop}) must be multiples of the "
                 f"STFT hop ({self.frame_hop} samples) to share frames"
             )
-        self.stft = stft
-        # The filterbank is linear before its log: its matrix, read once
-        # by filtering every frequency bin alone (SpeechBrain rebuilds it
-        # on every call).
-        linear = copy.deepcopy(fbank.compute_fbanks)
-        linear.log_mel = False
-        bins = stft.n_fft // 2 + 1
-        with torch.no_grad():
-            matrix = linear(torch.eye(bins)[None])[0]
-        self.register_buffer("mel_matrix", matrix, persistent=False)
-        self.to_decibels = fbank.compute_fbanks
+        self.fbank = PrecomputedFbank(fbank)
         self.after = after
         self.window = window
         self.hop_frames = hop // self.frame_hop
@@ -148,7 +107,7 @@ class SharedFrameFeatures(torch.nn.Module):
         tails = last_part.unfold(0, self.edge_samples, hop)[:count]
         inner = self._inner_frames(span, count, cache)
         inner = inner.unfold(0, self.frames - 2 * self.edge, self.hop_frames)
-        ends = self._mel(torch.cat([heads, tails]))  # one STFT for both
+        ends = self.fbank.mel(torch.cat([heads, tails]))  # one STFT for both
         mel = torch.cat(
             [
                 ends[:count, : self.edge],
@@ -157,9 +116,8 @@ class SharedFrameFeatures(torch.nn.Module):
             ],
             dim=1,
         )
-        # SpeechBrain's own log compression, whose top_db floor is taken
-        # per window (the loudest bin of each).
-        return self.after(self.to_decibels._amplitude_to_DB(mel))
+        # The top_db floor of the log is taken per window, as alone.
+        return self.after(self.fbank.decibels(mel))
 
     def _inner_frames(self, span, count, cache):
         """The frames of the windows' insides, each computed once.
@@ -172,13 +130,13 @@ class SharedFrameFeatures(torch.nn.Module):
         start = cache.offset // self.frame_hop
         first = start + self.edge
         last = start + (count - 1) * self.hop_frames + self.frames - self.edge
-        frames = span.new_zeros(0, len(self.mel_matrix[0]))
+        frames = span.new_zeros(0, self.fbank.mel_matrix.shape[1])
         if cache.frames is not None:
             frames = cache.frames[first - cache.first :]
         done = first + len(frames)
         if done < last:
             begin = (done - start - self.edge) * self.frame_hop
-            new = self._mel(span[None, begin:])[0]
+            new = self.fbank.mel(span[None, begin:])[0]
             frames = torch.cat(
                 [frames, new[self.edge : self.edge + last - done]]
             )
@@ -186,14 +144,6 @@ class SharedFrameFeatures(torch.nn.Module):
         cache.first = cache.offset // self.frame_hop + self.edge
         cache.frames = frames[cache.first - first :]
         return frames
-
-    def _mel(self, audio):
-        """Linear mel energies of every frame of ``(batch, samples)``."""
-        spectrum = self.stft(audio)  # (batch, frames, bins, real/imag)
-        # SpeechBrain's spectral_magnitude (power 1), without its slow sum
-        # over the last axis of size two.
-        power = spectrum[..., 0] ** 2 + spectrum[..., 1] ** 2
-        return power @ self.mel_matrix
 
 
 class FrameCache:

@@ -5,10 +5,14 @@ import torch
 from speechbrain.lobes.features import MFCC, Fbank
 
 from speechbrain_slimmable.features import UtteranceNormalization
+from speechbrain_slimmable.inference.fbank import (
+    PrecomputedFbank,
+    inference_front_end,
+    split_front_end,
+)
 from speechbrain_slimmable.inference.shared_frames import (
     FrameCache,
     SharedFrameFeatures,
-    split_front_end,
 )
 
 WINDOW = 16000
@@ -41,6 +45,19 @@ def test_only_plain_filterbanks_share_frames():
     fbank, after = split_front_end(front_end(512))
     assert isinstance(fbank, Fbank)
     assert isinstance(after[0], UtteranceNormalization)
+
+
+@pytest.mark.parametrize("n_fft", [400, 512])
+def test_precomputed_filterbank_gives_the_features_of_fbank(n_fft):
+    torch.manual_seed(2)
+    wavs = torch.randn(3, 12000) * 0.1
+    wavs[1, 2000:7000] = 0.0
+    features = front_end(n_fft)
+    fast = inference_front_end(features)
+    assert isinstance(fast[0], PrecomputedFbank)
+    with torch.no_grad():
+        assert (fast(wavs) - features(wavs)).abs().max() < 1e-3
+    assert isinstance(inference_front_end(MFCC()), MFCC)
 
 
 def test_hops_off_the_stft_grid_are_refused():

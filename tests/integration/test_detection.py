@@ -182,28 +182,19 @@ def test_shared_frames_give_the_posteriors_of_single_windows(
     assert numpy.abs(shared - one_by_one).max() < 1e-4
 
 
-def test_features_in_onnx_gives_the_pytorch_events(
-    classifier, two_keywords, tmp_path
+@pytest.mark.parametrize(
+    "width, include_features", [(0.25, True), (0.5, False)]
+)
+def test_onnx_gives_the_pytorch_events(
+    classifier, two_keywords, tmp_path, width, include_features
 ):
+    """Waveform-in files run their own front end on every window;
+    features-in files run behind the shared-frame front end."""
     pytest.importorskip("onnxruntime")
-    path = tmp_path / "w05-features.onnx"
-    classifier.export_onnx(path, 0.5, include_features=False)
+    path = tmp_path / f"w{width}.onnx"
+    classifier.export_onnx(path, width, include_features=include_features)
     torch_events = classifier.detect_file(
-        two_keywords[0], width=0.5, threshold=0.3
-    )
-    onnx_events = classifier.detect_file(
-        two_keywords[0], onnx=path, threshold=0.3
-    )
-    assert torch_events
-    same_events(torch_events, onnx_events)
-
-
-def test_onnx_gives_the_pytorch_events(classifier, two_keywords, tmp_path):
-    pytest.importorskip("onnxruntime")
-    path = tmp_path / "w025.onnx"
-    classifier.export_onnx(path, 0.25)
-    torch_events = classifier.detect_file(
-        two_keywords[0], width=0.25, threshold=0.3
+        two_keywords[0], width=width, threshold=0.3
     )
     onnx_events = classifier.detect_file(
         two_keywords[0], onnx=path, threshold=0.3

@@ -289,30 +289,25 @@ def cost_scaling(args):
     return rows
 
 
-def median_ms(function, repeats):
-    """Median wall time of ``function()`` in milliseconds, after warm-up."""
+def medians_ms(functions, repeats):
+    """Median wall times (ms) of ``functions``, after warm-up; several are
+    timed in turn, call by call, so that a change in the machine's load
+    touches them alike."""
+    times = [[] for _ in functions]
     for _ in range(3):
-        function()
-    times = []
+        for function in functions:
+            function()
     for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-
-
-def paired_medians_ms(first, second, repeats):
-    """Median wall times (ms) of two functions timed in turn, call by call,
-    so that a change in the machine's load touches both alike."""
-    times = ([], [])
-    for _ in range(3):
-        first(), second()
-    for _ in range(repeats):
-        for function, spent in zip((first, second), times):
+        for function, spent in zip(functions, times):
             start = time.perf_counter()
             function()
             spent.append((time.perf_counter() - start) * 1000)
     return [statistics.median(spent) for spent in times]
+
+
+def median_ms(function, repeats):
+    """Median wall time of ``function()`` in milliseconds, after warm-up."""
+    return medians_ms([function], repeats)[0]
 
 
 def speed(folder, args):
@@ -354,9 +349,8 @@ def speed(folder, args):
         model = classifier.mods.model.eval()
         set_width(model, 1.0)
         subnet = classifier.subnet(1.0, include_features=True).eval()
-        supernet_ms, subnet_ms = paired_medians_ms(
-            lambda: model(front_end(clip)),
-            partial(subnet, clip),
+        supernet_ms, subnet_ms = medians_ms(
+            [lambda: model(front_end(clip)), partial(subnet, clip)],
             4 * args.repeats,
         )
     widest = rows[0]

@@ -345,7 +345,8 @@ def speed(folder, args):
                     ),
                 )
             )
-        front_end = classifier.mods.compute_features
+        # The same front end for both (the one the subnet carries).
+        front_end = classifier.front_end
         model = classifier.mods.model.eval()
         set_width(model, 1.0)
         subnet = classifier.subnet(1.0, include_features=True).eval()

@@ -148,7 +148,11 @@ def run_export(args):
 def run_detect(args):
     """Print each file's keyword events as they are decided, or JSON."""
     classifier = load(args)
-    options = {"threshold": args.threshold, "onnx": args.onnx}
+    options = {
+        "threshold": args.threshold,
+        "onnx": args.onnx,
+        "score_every": args.score_every,
+    }
     if args.width is not None:
         from speechbrain_slimmable.nnet.width import check_width
 

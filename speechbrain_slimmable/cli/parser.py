@@ -10,7 +10,8 @@ Subcommands (each takes ``--source``, a model folder or a hub id)::
     speechbrain-slimmable export --source S --width W --out FILE.onnx
                                  [--quantize] [--features-only]
     speechbrain-slimmable detect --source S [--width W] [--threshold T]
-                                 [--onnx FILE.onnx] [--json] FILE...
+                                 [--onnx FILE.onnx] [--score-every SECONDS]
+                                 [--json] FILE...
 
 A user mistake (missing file, unknown width, bad source or data folder,
 corrupt checkpoint) prints one line to stderr and exits with status 1.
@@ -205,6 +206,13 @@ def build_parser():
         "--onnx",
         metavar="FILE.onnx",
         help="run this exported file with onnxruntime instead of PyTorch",
+    )
+    detect.add_argument(
+        "--score-every",
+        type=float,
+        metavar="SECONDS",
+        help="score the windows of this much audio at once (default: each "
+        "0.1-s hop); less compute per second, events up to that much later",
     )
     detect.add_argument(
         "--json", action="store_true", help="print one JSON list of events"

@@ -37,7 +37,7 @@ class WidthBudgetMixin:
         if self._profile is None:  # counted once: weights do not change it
             clip = torch.zeros(1, self.hparams.clip_samples, device=self.device)
             with torch.no_grad():
-                features = self.mods.compute_features(clip)
+                features = self.front_end(clip)
             model = self.mods.model
             self._profile = profile_widths(model, self.widths, features)
         return [dict(row) for row in self._profile]

@@ -15,11 +15,12 @@ from speechbrain_slimmable.dataio.audio import check_waveform, fit_to_window
 from speechbrain_slimmable.dataio.audio import load_audio as read_audio
 from speechbrain_slimmable.inference.budget import WidthBudgetMixin
 from speechbrain_slimmable.inference.export import with_features
+from speechbrain_slimmable.inference.fbank import inference_front_end
 from speechbrain_slimmable.inference.fetching import fetch_model_folder
 from speechbrain_slimmable.nnet.width import (
+    at_width,
     check_width,
     check_width_list,
-    set_width,
 )
 from speechbrain_slimmable.supernet.extract import extract_subnet
 
@@ -78,10 +79,15 @@ class SlimmableKWSClassifier(WidthBudgetMixin, Pretrained):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The front end of every waveform this interface scores: the
+        # model folder's, its filterbank computed once (as in the subnets
+        # and ONNX files it exports).
+        self.front_end = inference_front_end(self.mods.compute_features)
+        self.front_end.to(self.device).eval()
         encoder = self.hparams.label_encoder
         silence = torch.zeros(1, self.hparams.clip_samples, device=self.device)
         with torch.no_grad():  # on a copy: no statistics of the model move
-            features = self.mods.compute_features(silence)
+            features = self.front_end(silence)
             outputs = self.subnet(self.widths[-1])(features).shape[-1]
         if outputs != len(encoder):
             raise ValueError(
@@ -278,8 +284,10 @@ class SlimmableKWSClassifier(WidthBudgetMixin, Pretrained):
             By default the model folder's (see
             :func:`speechbrain_slimmable.inference.detector.default_threshold`).
         **options : dict
-            ``onnx`` (run an exported file instead), ``hop`` and the
-            options of :class:`~speechbrain_slimmable.inference.detection.EventDecoder`.
+            ``onnx`` (run an exported file instead), ``hop``,
+            ``score_every`` (seconds between scoring calls: see
+            :class:`~speechbrain_slimmable.inference.detection.SlidingWindowDetector`)
+            and the options of :class:`~speechbrain_slimmable.inference.detection.EventDecoder`.
 
         Returns
         -------
@@ -370,7 +378,5 @@ class SlimmableKWSClassifier(WidthBudgetMixin, Pretrained):
         """Logits of the supernet at ``width`` for fitted waveforms."""
         width = self.widths[0] if width is None else width
         check_width(width, self.widths)
-        set_width(self.mods.model, width)
-        with torch.no_grad():
-            features = self.mods.compute_features(wavs.float().to(self.device))
-            return self.mods.model(features)
+        with torch.no_grad(), at_width(self.mods.model, width) as model:
+            return model(self.front_end(wavs.float().to(self.device)))

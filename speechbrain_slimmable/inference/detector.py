@@ -37,6 +37,7 @@ def build_detector(
     onnx=None,
     hop=0.1,
     name="stream",
+    score_every=None,
     **options,
 ):
     """A :class:`SlidingWindowDetector` for a classifier.
@@ -59,6 +60,9 @@ def build_detector(
         Seconds between window starts.
     name : str
         How errors name the audio.
+    score_every : float, optional
+        Seconds of audio between scoring calls (default: every hop); see
+        :class:`SlidingWindowDetector`.
     **options : dict
         Passed to :class:`EventDecoder` (``smoothing``, ``lookahead``,
         ``refractory``, ``release``).
@@ -87,7 +91,9 @@ def build_detector(
         hop=hop,
         **options,
     )
-    return SlidingWindowDetector(scorer, decoder, rate, name=name)
+    return SlidingWindowDetector(
+        scorer, decoder, rate, name=name, score_every=score_every
+    )
 
 
 def window_scorer(classifier, width=None, onnx=None):

@@ -207,12 +207,14 @@ class SlicedChannels(Slimmable):
         """The tensors active at the current width (see class doc)."""
         if self.training or torch.is_grad_enabled():
             return self.cut_tensors()
-        # What the prepared tensors depend on; the parameters themselves
-        # are kept with them, so their ids cannot be reused meanwhile.
-        key = [self.width]
-        for parameter in self._parameters.values():
-            if parameter is not None:
-                key += (id(parameter), parameter.data_ptr(), parameter._version)
+        # What the prepared tensors depend on. The parameters are kept with
+        # them, so no new tensor can take the memory of an old one: a
+        # replaced parameter or moved data changes a data pointer.
+        key = (self.width,) + tuple(
+            (parameter.data_ptr(), parameter._version)
+            for parameter in self._parameters.values()
+            if parameter is not None
+        )
         if self._prepared is None or self._prepared[0] != key:
             tensors = self.cut_tensors()
             self._prepared = (

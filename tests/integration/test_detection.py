@@ -98,6 +98,24 @@ def test_stream_gives_the_file_events(classifier, two_keywords, size):
     same_events(from_file, list(stream))
 
 
+@pytest.mark.parametrize("score_every", [0.3, 0.5, 1.0])
+def test_scoring_less_often_gives_the_same_events(
+    classifier, two_keywords, score_every
+):
+    path, audio = two_keywords
+    from_file = classifier.detect_file(path, threshold=0.5)
+    stream = classifier.detect_stream(
+        chunked(audio, RATE // 10), threshold=0.5, score_every=score_every
+    )
+    assert from_file
+    same_events(from_file, list(stream))
+
+
+def test_score_every_below_the_hop_is_refused(classifier):
+    with pytest.raises(ValueError, match="at least the hop"):
+        classifier.detect_stream([torch.zeros(RATE)], score_every=0.05)
+
+
 def test_one_sample_chunks(classifier, two_keywords):
     audio = two_keywords[1][int(1.5 * RATE) : int(4 * RATE)]
     whole = list(classifier.detect_stream([audio], width=0.5, threshold=0.5))
@@ -108,18 +126,24 @@ def test_one_sample_chunks(classifier, two_keywords):
     same_events(whole, list(one_by_one))
 
 
-def test_events_come_with_bounded_delay(classifier, two_keywords):
+@pytest.mark.parametrize("score_every", [None, 0.5])
+def test_events_come_with_bounded_delay(
+    classifier, two_keywords, score_every
+):
     detector_options = {"smoothing": 3, "lookahead": 3}
     audio, chunk = two_keywords[1], RATE // 10
     fed, arrivals = 0, []
     from speechbrain_slimmable.inference.detector import build_detector
 
-    detector = build_detector(classifier, threshold=0.5, **detector_options)
+    detector = build_detector(
+        classifier, threshold=0.5, score_every=score_every, **detector_options
+    )
     for piece in chunked(audio, chunk):
         fed += piece.numel()
         arrivals += [(event, fed / RATE) for event in detector.push(piece)]
     assert len(arrivals) == 2  # both decided before the stream ended
-    bound = (3 - 1 + 3) * 0.1 + chunk / RATE
+    waiting = 0.0 if score_every is None else score_every - 0.1
+    bound = (3 - 1 + 3) * 0.1 + chunk / RATE + waiting
     for event, seconds in arrivals:
         assert seconds <= event.end + bound + 1e-6
 
@@ -215,7 +239,7 @@ def test_cli_json_and_stdin(classifier, two_keywords, capsys, monkeypatch):
         assert isinstance(row["start"], float) and row["end"] > row["start"]
     pcm = (audio.clamp(-1, 1) * 32767).short().numpy().astype("<i2")
     monkeypatch.setattr("sys.stdin", _Stdin(pcm.tobytes()))
-    assert cli.main(argv + ["-"]) == 0
+    assert cli.main(argv + ["--score-every", "0.5", "-"]) == 0
     piped = json.loads(capsys.readouterr().out)
     assert [(r["file"], r["label"]) for r in piped] == [
         ("-", "yes"),

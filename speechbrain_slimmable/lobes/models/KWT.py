@@ -10,8 +10,11 @@ Authors
  * speechbrain-slimmable developers 2026
 """
 
+import math
+
 import torch
 
+from speechbrain_slimmable.lobes.models.TCResNet import ConvNormAct
 from speechbrain_slimmable.nnet.attention import (
     SlicedEmbedding,
     SlimmableFeedForward,
@@ -93,6 +96,16 @@ class SlimmableKWT(torch.nn.Module):
     shared_affine : bool
         Share one sliced LayerNorm per place across widths, so that any
         width in (0, 1] is served (a universal model).
+    stem_strides : list of int
+        Empty (KWT): each frame is one token, embedded by a linear layer.
+        Otherwise a convolutional stem embeds the frames: one slimmable
+        convolution per stride (the first full, the next depthwise-separable,
+        each with a switchable BatchNorm and ReLU), so that ``max_frames``
+        shrink to fewer tokens. Convolutions give the small-data inductive
+        bias a Transformer lacks (Xiao et al., "Early convolutions help
+        Transformers see better", 2021) and cut the attention's cost.
+    stem_kernel_size : int
+        Temporal kernel size of the stem's convolutions.
 
     Example
     -------
@@ -102,6 +115,11 @@ class SlimmableKWT(torch.nn.Module):
     True
     >>> _ = set_width(model, 0.25)
     >>> model(torch.rand(3, 101, 40)).shape
+    torch.Size([3, 12])
+    >>> hybrid = SlimmableKWT(n_classes=12, stem_strides=[2, 2])
+    >>> hybrid.max_tokens
+    26
+    >>> hybrid(torch.rand(3, 101, 40)).shape
     torch.Size([3, 12])
     """
 
@@ -117,14 +135,35 @@ class SlimmableKWT(torch.nn.Module):
         num_layers=3,
         dropout=0.1,
         shared_affine=False,
+        stem_strides=(),
+        stem_kernel_size=5,
     ):
         super().__init__()
         self.max_frames = max_frames
-        self.embedding = SlimmableLinear(
-            d_model, input_size=n_mels, fixed_in=True
-        )
+        self.max_tokens = max_frames
+        if stem_strides:
+            stem = []
+            for index, stride in enumerate(stem_strides):
+                stem.append(
+                    ConvNormAct(
+                        n_mels if index == 0 else d_model,
+                        d_model,
+                        stem_kernel_size,
+                        widths,
+                        stride=stride,
+                        fixed_in=index == 0,
+                        shared_affine=shared_affine,
+                        separable=index > 0,
+                    )
+                )
+                self.max_tokens = math.ceil(self.max_tokens / stride)
+            self.embedding = torch.nn.Sequential(*stem)
+        else:
+            self.embedding = SlimmableLinear(
+                d_model, input_size=n_mels, fixed_in=True
+            )
         self.class_token = SlicedEmbedding(1, d_model)
-        self.positions = SlicedEmbedding(max_frames + 1, d_model)
+        self.positions = SlicedEmbedding(self.max_tokens + 1, d_model)
         self.blocks = torch.nn.Sequential(
             *(
                 TransformerBlock(
@@ -152,6 +191,6 @@ class SlimmableKWT(torch.nn.Module):
         x = self.embedding(features)
         token = self.class_token(features.new_zeros(batch, 1, dtype=torch.long))
         x = torch.cat([token, x], dim=1)
-        steps = torch.arange(time + 1, device=features.device)
+        steps = torch.arange(x.shape[1], device=features.device)
         x = self.blocks(x + self.positions(steps))
         return self.classifier(self.dropout(self.norm(x[:, 0])))

@@ -12,7 +12,8 @@ TC-ResNet (CNN) and KWT:
    (a width list of one), with the validation accuracy that chooses each
    YAML's default strategy;
 2. an ablation of the recipe: the CNN supernet trained the paper's way
-   without each change of the recipe, one at a time;
+   (the KWT's by the sandwich rule) without each change of the recipe, one
+   at a time;
 3. the KWT with and without a CNN teacher (the benchmark's CNN trained the
    paper's way, which never heard the test speakers);
 4. training cost: wall-clock of a supernet against the sum of the separate
@@ -78,23 +79,40 @@ FAMILY_METHODS = {"cnn": [SANDWICH, PAPER, ALL_KD], "kwt": [SANDWICH]}
 # The KWT's teacher: the benchmark's CNN trained the paper's way (first
 # seed), which never heard the test speakers.
 TEACHER_METHOD = PAPER
-# One line per change of the recipe: the CNN supernet trained the YAML's
-# default way (every width each batch, labels only) without it.
-ABLATION_BASE = PAPER
+# One line per change of the recipe, for one family: its supernet trained
+# the base way (the CNN: every width each batch, labels only; the KWT: the
+# sandwich rule with in-place distillation) without that change.
+ABLATION_BASE = {"cnn": PAPER, "kwt": SANDWICH}
 ABLATION = {
-    "plain TC-ResNet blocks (185k at 1.0)": [
-        "--separable=False",
-        "--stem_channels=24",
-        "--block_channels=[32,32,48,48,64]",
-        "--block_strides=[2,1,2,1,2]",
-    ],
-    "without BN recalibration before validation": ["--recalibration_batches=0"],
-    "without warm-up/decay (constant lr 0.003)": [
-        "--lr_scheduler=null",
-        "--lr=0.003",
-    ],
-    "without per-utterance normalisation": ["--compute_features=!ref <fbank>"],
-    "with stronger noise (SNR 0-20 dB)": ["--snr_low=0", "--snr_high=20"],
+    "plain TC-ResNet blocks (185k at 1.0)": (
+        "cnn",
+        [
+            "--separable=False",
+            "--stem_channels=24",
+            "--block_channels=[32,32,48,48,64]",
+            "--block_strides=[2,1,2,1,2]",
+        ],
+    ),
+    "without BN recalibration before validation": (
+        "cnn",
+        ["--recalibration_batches=0"],
+    ),
+    "without warm-up/decay (constant lr 0.003)": (
+        "cnn",
+        ["--lr_scheduler=null", "--lr=0.003"],
+    ),
+    "without per-utterance normalisation": (
+        "cnn",
+        ["--compute_features=!ref <fbank>"],
+    ),
+    "with stronger noise (SNR 0-20 dB)": (
+        "cnn",
+        ["--snr_low=0", "--snr_high=20"],
+    ),
+    "frame tokens without convolutional stem (111k at 1.0)": (
+        "kwt",
+        ["--stem_strides=[]"],
+    ),
 }
 # Published models: train on train + test speakers, select on valid.
 PUBLISH_SPLIT = "--train_splits=[train,test]"
@@ -164,9 +182,9 @@ class Runner:
 
 def ablation_flags(change):
     """Recipe flags of one ablation line: the base method's, overridden."""
-    flags = dict(
-        flag.split("=", 1) for flag in METHODS[ABLATION_BASE] + ABLATION[change]
-    )
+    family, changed = ABLATION[change]
+    base = METHODS[ABLATION_BASE[family]]
+    flags = dict(flag.split("=", 1) for flag in base + changed)
     return [f"{key}={value}" for key, value in flags.items()]
 
 
@@ -193,16 +211,11 @@ def accuracy_runs(runner, args):
                     (family, f"{SCRATCH}-{w:g}", seed, scratch_flags(w))
                     for w in WIDTHS
                 ]
-    if "cnn" in args.families:
-        rest += [
-            (
-                "cnn",
-                change,
-                args.seeds[0],
-                ablation_flags(change),
-            )
-            for change in args.ablations
-        ]
+    rest += [
+        (ABLATION[change][0], change, args.seeds[0], ablation_flags(change))
+        for change in args.ablations
+        if ABLATION[change][0] in args.families
+    ]
     jobs = {job[:3]: runner.submit(*job) for job in first}
     if "kwt" in args.families and "cnn" in args.families:
         seed = args.seeds[0]
@@ -497,30 +510,37 @@ def findings(runs, speeds, args):
 
 
 def ablation_table(runs, args):
-    """Stage 2 table: the final recipe, then one change removed a line."""
+    """Stage 2 tables: per family, its base recipe, then one change a line."""
     seed = args.seeds[0]
-    reference = runs["cnn", ABLATION_BASE, seed]["widths"]
-    lines = [
-        f"CNN supernet, {ABLATION_BASE}, seed {seed}: test accuracy (%) and "
-        "its change against the full recipe (first line).",
-        "",
-        "| recipe | 1.0 | 0.75 | 0.5 | 0.25 | mean change |",
-        "| --- | --- | --- | --- | --- | --- |",
-        "| full recipe | "
-        + " | ".join(f"{r['accuracy']:.2f}" for r in reference)
-        + " | |",
-    ]
-    for change in args.ablations:
-        rows = runs["cnn", change, seed]["widths"]
-        delta = statistics.mean(
-            r["accuracy"] - b["accuracy"] for r, b in zip(rows, reference)
-        )
-        lines.append(
-            f"| {change} | "
-            + " | ".join(f"{r['accuracy']:.2f}" for r in rows)
-            + f" | {delta:+.2f} |"
-        )
-    return lines + [""]
+    lines = []
+    for family in args.families:
+        changes = [c for c in args.ablations if ABLATION[c][0] == family]
+        if not changes:
+            continue
+        base = ABLATION_BASE[family]
+        reference = runs[family, base, seed]["widths"]
+        lines += [
+            f"{family.upper()} supernet, {base}, seed {seed}: test accuracy "
+            "(%) and its change against the full recipe (first line).",
+            "",
+            "| recipe | 1.0 | 0.75 | 0.5 | 0.25 | mean change |",
+            "| --- | --- | --- | --- | --- | --- |",
+            "| full recipe | "
+            + " | ".join(f"{r['accuracy']:.2f}" for r in reference)
+            + " | |",
+        ]
+        for change in changes:
+            rows = runs[family, change, seed]["widths"]
+            delta = statistics.mean(
+                r["accuracy"] - b["accuracy"] for r, b in zip(rows, reference)
+            )
+            lines.append(
+                f"| {change} | "
+                + " | ".join(f"{r['accuracy']:.2f}" for r in rows)
+                + f" | {delta:+.2f} |"
+            )
+        lines.append("")
+    return lines
 
 
 def cost_table(runs, cost, args):
@@ -606,7 +626,7 @@ def report(runs, cost, speeds, published, args, command):
         "",
         *accuracy_table(runs, args),
     ]
-    if args.ablations and "cnn" in args.families:
+    if any(ABLATION[c][0] in args.families for c in args.ablations):
         lines += ["### 2. What each change of the recipe buys", ""]
         lines += ablation_table(runs, args)
     lines += ["### 3. Training cost", ""] + cost_table(runs, cost, args)

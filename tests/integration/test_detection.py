@@ -127,9 +127,7 @@ def test_one_sample_chunks(classifier, two_keywords):
 
 
 @pytest.mark.parametrize("score_every", [None, 0.5])
-def test_events_come_with_bounded_delay(
-    classifier, two_keywords, score_every
-):
+def test_events_come_with_bounded_delay(classifier, two_keywords, score_every):
     detector_options = {"smoothing": 3, "lookahead": 3}
     audio, chunk = two_keywords[1], RATE // 10
     fed, arrivals = 0, []

@@ -60,6 +60,7 @@ BUILDERS = {
     "tcresnet": lambda n: SlimmableTCResNet(n, widths=WIDTHS),
     "tcresnet-recipe": recipe_model("tcresnet"),
     "kwt": lambda n: SlimmableKWT(n, widths=WIDTHS),
+    "kwt-recipe": recipe_model("kwt"),
     "xvector": small_xvector,
 }
 
@@ -123,7 +124,9 @@ def test_parameter_counts_decrease_and_match(model):
 
 
 @pytest.mark.parametrize("n_classes", [12, 35])
-@pytest.mark.parametrize("name", ["tcresnet", "tcresnet-recipe", "kwt"])
+@pytest.mark.parametrize(
+    "name", ["tcresnet", "tcresnet-recipe", "kwt", "kwt-recipe"]
+)
 def test_kws_models_fit_the_budget(name, n_classes):
     model = BUILDERS[name](n_classes)
     subnet = extract_subnet(model, 1.0)

@@ -19,7 +19,9 @@ used in training), at varied noise levels and SNRs. Per width:
    thread) of the live loop, fed 0.1 s chunks, in PyTorch, with the model
    in onnxruntime (a features-in export; the front end computes each STFT
    frame once for all the windows that share it, in PyTorch) and with a
-   waveform-in export (its front end runs on every window).
+   waveform-in export (its front end runs on every window); and of the
+   first two scoring the windows of ``--score_every`` seconds at once
+   (the same events, decided up to ``score_every - hop`` seconds later).
 
 Usage (about 30 minutes on 2 busy CPU cores)::
 
@@ -143,9 +145,13 @@ def posteriors_per_width(classifier, streams, rate, window):
     return posteriors, truths, samples / rate / 3600
 
 
-def real_time_factor(classifier, wav, onnx=None, width=None, chunk=0.1):
+def real_time_factor(
+    classifier, wav, onnx=None, width=None, chunk=0.1, score_every=None
+):
     """Seconds of compute per second of audio of the live loop."""
-    detector = build_detector(classifier, width, onnx=onnx, hop=HOP)
+    detector = build_detector(
+        classifier, width, onnx=onnx, hop=HOP, score_every=score_every
+    )
     size = round(chunk * classifier.hparams.sample_rate)
     chunks = [wav[i : i + size] for i in range(0, wav.numel(), size)]
     start = time.process_time()
@@ -194,9 +200,10 @@ def relative(path):
     return os.path.relpath(os.path.abspath(path), HERE.parent)
 
 
-def markdown(rows, hours, curves):
+def markdown(rows, hours, curves, every):
     """The summary table; ``curves`` (width to DET curve) give the rate of
-    keywords found at the goal's 72 false alarms per hour."""
+    keywords found at the goal's 72 false alarms per hour; ``every`` is the
+    ``score_every`` of the batched real-time factors."""
     lines = [
         f"Test streams: {hours['test']:.2f} h, {rows[0]['keywords']} "
         f"keywords; thresholds chosen on {hours['valid']:.2f} h of valid "
@@ -205,12 +212,17 @@ def markdown(rows, hours, curves):
         "Real-time factors (one thread, 0.1-s chunks): PyTorch; the model "
         "in onnxruntime behind the shared-frame front end (a "
         "`--features-only` file); a waveform-in file, which runs its own "
-        "front end on every window.",
+        "front end on every window; the first two again, scoring the "
+        f"windows of {every:g} s at once (`--score-every {every:g}`: the "
+        f"same events, each decided up to {every - HOP:.1f} s later).",
         "",
         "| width | FRR @ 1 FA/h | FRR @ 10 FA/h | found @ 72 FA/h | "
         "threshold | detected | FA/h | RTF PyTorch | RTF onnxruntime | "
-        "RTF onnxruntime, waveform in |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "RTF onnxruntime, waveform in | "
+        f"RTF PyTorch, every {every:g} s | "
+        f"RTF onnxruntime, every {every:g} s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | "
+        "--- | --- |",
     ]
     for r in rows:
         found = 1 - frr_at(curves[str(r["width"])], 72.0)
@@ -220,7 +232,8 @@ def markdown(rows, hours, curves):
             f"{r['threshold']:.3g} | "
             f"{100 * r['detection_rate']:.1f} % | {r['fa_per_hour']:.1f} | "
             f"{r['rtf_pytorch']:.4f} | {r['rtf_onnx']:.4f} | "
-            f"{r['rtf_onnx_waveform_in']:.4f} |"
+            f"{r['rtf_onnx_waveform_in']:.4f} | "
+            f"{r['rtf_pytorch_batched']:.4f} | {r['rtf_onnx_batched']:.4f} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -236,6 +249,12 @@ def main():
     parser.add_argument("--valid_passes", type=int, default=2)
     parser.add_argument("--target_fa", type=float, default=10.0)
     parser.add_argument("--rtf_seconds", type=float, default=120.0)
+    parser.add_argument(
+        "--score_every",
+        type=float,
+        default=0.5,
+        help="seconds of audio scored at once in the batched real-time factors",
+    )
     parser.add_argument(
         "--write_threshold",
         nargs="?",
@@ -262,7 +281,12 @@ def main():
             f"wrote the thresholds chosen for {results['source']}, "
             f"{thresholds}, into {args.apply_thresholds}"
         )
-        table = markdown(results["rows"], results["hours"], results["det"])
+        table = markdown(
+            results["rows"],
+            results["hours"],
+            results["det"],
+            results["score_every"],
+        )
         (HERE / "detection_results.md").write_text(table)
         update_readme("detection", table)
         print(table)
@@ -334,6 +358,16 @@ def main():
                 onnx=one_thread_session(waveform_path),
                 width=width,
             )
+            rtf_torch_batched, _ = real_time_factor(
+                classifier, rtf_wav, width=width, score_every=args.score_every
+            )
+            rtf_onnx_batched, batched_events = real_time_factor(
+                classifier,
+                rtf_wav,
+                onnx=one_thread_session(onnx_path),
+                width=width,
+                score_every=args.score_every,
+            )
             rows.append(
                 {
                     "width": width,
@@ -346,12 +380,17 @@ def main():
                     "rtf_pytorch": rtf_torch,
                     "rtf_onnx": rtf_onnx,
                     "rtf_onnx_waveform_in": rtf_waveform,
+                    "rtf_pytorch_batched": rtf_torch_batched,
+                    "rtf_onnx_batched": rtf_onnx_batched,
                     "onnx_same_events": [e.label for e in torch_events]
-                    == [e.label for e in onnx_events],
+                    == [e.label for e in onnx_events]
+                    == [e.label for e in batched_events],
                 }
             )
             print(rows[-1], flush=True)
-    table = markdown(rows, hours, {str(w): c for w, c in curves.items()})
+    table = markdown(
+        rows, hours, {str(w): c for w, c in curves.items()}, args.score_every
+    )
     print(table)
     summary = {
         "source": relative(args.source),
@@ -360,7 +399,8 @@ def main():
         f"{relative(args.data_folder)} --noise_folder "
         f"{relative(args.noise_folder)} --seed {args.seed} --data_seed "
         f"{args.data_seed} --test_passes {args.test_passes} "
-        f"--valid_passes {args.valid_passes} --target_fa {args.target_fa}"
+        f"--valid_passes {args.valid_passes} --target_fa {args.target_fa} "
+        f"--rtf_seconds {args.rtf_seconds:g} --score_every {args.score_every:g}"
         + (
             ""
             if args.write_threshold is None
@@ -368,6 +408,7 @@ def main():
         ),
         "hours": hours,
         "hop": HOP,
+        "score_every": args.score_every,
         "never_reported": list(NEVER_REPORTED),
         "rows": rows,
         "det": {str(w): c for w, c in curves.items()},

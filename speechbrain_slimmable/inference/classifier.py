@@ -21,6 +21,7 @@ from speechbrain_slimmable.nnet.width import (
     at_width,
     check_width,
     check_width_list,
+    served_widths,
 )
 from speechbrain_slimmable.supernet.extract import extract_subnet
 
@@ -156,8 +157,16 @@ class SlimmableKWSClassifier(WidthBudgetMixin, Pretrained):
 
     @property
     def widths(self):
-        """The widths the supernet serves, widest first."""
-        return check_width_list(self.hparams.widths)
+        """The widths the supernet serves, widest first.
+
+        Asked of the model (:func:`~speechbrain_slimmable.served_widths`:
+        the widths its switchable norms hold state for); a universal model,
+        which runs at any width, lists the widths its folder names.
+        """
+        served = served_widths(self.mods.model)
+        return check_width_list(
+            self.hparams.widths if served is None else served
+        )
 
     @property
     def labels(self):

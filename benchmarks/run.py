@@ -148,8 +148,10 @@ class Runner:
         """Start one run; the future gives its ``results.json``."""
         return self.pool.submit(self.train, family, name, seed, extra)
 
-    def train(self, family, name, seed, extra):
-        """Run the recipe once (reused if done); returns its results."""
+    def train(self, family, name, seed, extra, epochs=None):
+        """Run the recipe once (reused if done); returns its results.
+
+        It trains for ``epochs`` (default: ``--epochs``)."""
         output = self.output(family, name, seed)
         results = output / "pretrained" / "results.json"
         if not results.is_file():
@@ -161,7 +163,7 @@ class Runner:
                 f"--noise_folder={self.args.noise_folder}",
                 f"--task={self.args.task}",
                 f"--output_folder={os.path.relpath(output, REPO)}",
-                f"--number_of_epochs={self.args.epochs}",
+                f"--number_of_epochs={epochs or self.args.epochs}",
                 f"--seed={seed}",
                 *extra,
             ]
@@ -695,8 +697,10 @@ def publish(runner, runs, family, published, args):
     """The published model of ``family``: its method best on validation.
 
     Retrained on train + test speakers (validation still chooses the
-    checkpoint), the KWT then taught by the published CNN when its teacher
-    method won; a ``--light`` family publishes the benchmark's own run.
+    checkpoint), for ``--publish_epochs`` when it names the family, the KWT
+    then taught by the published CNN when its teacher method won; a
+    ``--light`` family that ``--publish_epochs`` does not name publishes
+    the benchmark's own run.
 
     Returns
     -------
@@ -705,7 +709,8 @@ def publish(runner, runs, family, published, args):
     """
     method = best_on_validation(runs, family, args)
     seed = args.seeds[0]
-    if family in args.light:
+    epochs = args.publish_epochs.get(family)
+    if family in args.light and epochs is None:
         folder = runner.output(family, method, seed) / "pretrained"
         rows = runs[family, method, seed]["widths"]
         return method, folder, rows, "training speakers"
@@ -714,9 +719,23 @@ def publish(runner, runs, family, published, args):
         teacher = published["cnn"][1]
         flags.append(f"--teacher_source={os.path.relpath(teacher, REPO)}")
     name = f"publish {method}"
-    rows = runner.train(family, name, seed, flags)["widths"]
+    if epochs is not None:
+        name += f" {epochs} epochs"
+    rows = runner.train(family, name, seed, flags, epochs)["widths"]
     folder = runner.output(family, name, seed) / "pretrained"
-    return method, folder, rows, "train + test speakers"
+    data = "train + test speakers"
+    return method, folder, rows, data + (f", {epochs} epochs" if epochs else "")
+
+
+def family_epochs(text):
+    """``FAMILY=EPOCHS`` of ``--publish_epochs`` as a pair."""
+    family, _, epochs = text.partition("=")
+    if family not in FAMILIES or not epochs.isdigit():
+        raise argparse.ArgumentTypeError(
+            f"expected FAMILY=EPOCHS with FAMILY one of {list(FAMILIES)}, "
+            f"got {text!r}"
+        )
+    return family, int(epochs)
 
 
 def main(argv=None):
@@ -754,9 +773,19 @@ def main(argv=None):
         choices=list(FAMILIES),
         help="families whose model replaces pretrained/ (default: all run)",
     )
+    parser.add_argument(
+        "--publish_epochs",
+        nargs="*",
+        type=family_epochs,
+        default=[],
+        metavar="FAMILY=EPOCHS",
+        help="retrain a family to publish for this many epochs (a --light "
+        "one too) instead of --epochs",
+    )
     parser.add_argument("--output", default="results/benchmark")
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
+    args.publish_epochs = dict(args.publish_epochs)
     if args.publish is None:
         args.publish = args.families
     command = shlex.join(["python", "benchmarks/run.py", *argv])

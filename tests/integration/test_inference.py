@@ -25,7 +25,7 @@ from speechbrain_slimmable.dataio.audio import fit_to_window
 from speechbrain_slimmable.inference import SlimmableKWSClassifier
 from speechbrain_slimmable.lobes.models.KWT import SlimmableKWT
 from speechbrain_slimmable.lobes.models.TCResNet import SlimmableTCResNet
-from speechbrain_slimmable.nnet.width import Slimmable
+from speechbrain_slimmable.nnet.width import Slimmable, slimmable_modules
 
 RATE = 16000
 
@@ -181,6 +181,14 @@ def test_subnet_equals_the_interface(classifier):
             from_waveform = torch.log_softmax(waveform_net(wavs), -1)
         assert torch.allclose(from_features, out_prob, atol=1e-5)
         assert torch.allclose(from_waveform, out_prob, atol=1e-5)
+
+
+def test_classifying_at_a_width_leaves_the_model_as_it_was(classifier):
+    model = classifier.mods.model
+    before = {layer: layer.width for layer in slimmable_modules(model)}
+    for width in classifier.widths:
+        classifier.classify_batch(torch.zeros(1, RATE) + 0.01, width=width)
+        assert {layer: layer.width for layer in before} == before
 
 
 def test_budget_picks_the_widest_width_that_fits(classifier):

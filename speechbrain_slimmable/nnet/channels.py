@@ -125,10 +125,11 @@ class SlicedChannels(Slimmable):
     :meth:`slices`; it then knows its active channels and tensors at the
     current width. In eval mode without autograd (``torch.no_grad`` or
     ``torch.inference_mode``) the active tensors are cut once per width and
-    reused until the width or a parameter changes (a parameter's version
-    counter moves on every in-place update: an optimizer step,
-    ``load_state_dict``); in training mode, or with autograd on, they are
-    cut on every call so gradients reach the full parameters.
+    reused until the width changes, a parameter is updated in place (its
+    version counter moves: an optimizer step, ``load_state_dict``), replaced
+    (``register_parameter``) or moved (``to``, ``half``...); in training
+    mode, or with autograd on, they are cut on every call so gradients
+    reach the full parameters.
 
     Example
     -------
@@ -207,22 +208,29 @@ class SlicedChannels(Slimmable):
         """The tensors active at the current width (see class doc)."""
         if self.training or torch.is_grad_enabled():
             return self.cut_tensors()
-        # What the prepared tensors depend on. The parameters are kept with
-        # them, so no new tensor can take the memory of an old one: a
-        # replaced parameter or moved data changes a data pointer.
-        key = (self.width,) + tuple(
-            (parameter.data_ptr(), parameter._version)
-            for parameter in self._parameters.values()
-            if parameter is not None
-        )
-        if self._prepared is None or self._prepared[0] != key:
-            tensors = self.cut_tensors()
-            self._prepared = (
-                key,
-                {name: t.contiguous() for name, t in tensors.items()},
-                list(self._parameters.values()),
-            )
-        return self._prepared[1]
+        # In-place updates move a parameter's version counter.
+        versions = [
+            p._version for p in self._parameters.values() if p is not None
+        ]
+        prepared = self._prepared
+        if prepared is not None:
+            width, prepared_versions, tensors = prepared
+            if width == self.width and prepared_versions == versions:
+                return tensors
+        tensors = {n: t.contiguous() for n, t in self.cut_tensors().items()}
+        self._prepared = (self.width, versions, tensors)
+        return tensors
+
+    def register_parameter(self, name, param):
+        """Register as torch does; tensors prepared before are dropped."""
+        super().register_parameter(name, param)
+        self._prepared = None
+
+    def _apply(self, *args, **kwargs):
+        """Move or cast as torch does (``to``, ``half``...); tensors prepared
+        before are dropped."""
+        self._prepared = None
+        return super()._apply(*args, **kwargs)
 
     def check_input(self, x, dim, expected):
         """Raise a ValueError unless ``x`` has ``expected`` channels."""

@@ -71,8 +71,13 @@ class SlicedLayerNorm(SlicedChannels, torch.nn.Module):
         if self.shared_affine:
             active = self.active_tensors()
             return active["weight"], active["bias"]
-        norm = self.norms[self.widths.index(self.width)]
-        return norm.weight, norm.bias
+        for width, norm in zip(self.widths, self.norms):
+            if width == self.width:
+                return norm.weight, norm.bias
+        raise ValueError(
+            f"{type(self).__name__} has no LayerNorm for width {self.width} "
+            f"(widths: {self.widths})"
+        )
 
     def forward(self, x):
         """Normalise ``x`` of shape ``(..., features)``."""

@@ -118,6 +118,26 @@ def test_prepared_weights_follow_optimizer_steps_and_train_mode():
         torch.testing.assert_close(after, expected)
 
 
+def test_prepared_weights_follow_moves_and_replaced_parameters():
+    torch.manual_seed(0)
+    model = small_cnn(widths=WIDTHS).eval()
+    set_width(model, 0.5)
+    conv = model.blocks[0].conv1[0].conv
+    x = torch.rand(2, 50, 40)
+    with torch.no_grad():
+        model(x)  # prepares float32 weights
+        model.double()
+        assert conv.active_tensors()["weight"].dtype == torch.float64
+        torch.testing.assert_close(
+            model(x.double()), extract_subnet(model, 0.5)(x.double())
+        )
+        before = conv.active_tensors()["weight"]
+        conv.weight = torch.nn.Parameter(torch.rand_like(conv.weight))
+        after = conv.active_tensors()["weight"]
+        assert not torch.equal(after, before)
+        assert torch.equal(after, conv.weight[:8, : after.shape[1]])
+
+
 def test_training_gradients_reach_the_full_parameters():
     model = small_cnn(widths=WIDTHS).eval()
     with torch.no_grad():

@@ -58,10 +58,7 @@ from speechbrain_slimmable.dataio.folders import (
     split_by_speaker,
 )
 from speechbrain_slimmable.dataio.kws_streams import build_streams
-from speechbrain_slimmable.inference.detection import (
-    NEVER_REPORTED,
-    detect_chunks,
-)
+from speechbrain_slimmable.inference.detection import detect_chunks
 from speechbrain_slimmable.inference.detection_metrics import (
     choose_threshold,
     det_curve,
@@ -74,6 +71,7 @@ from speechbrain_slimmable.inference.detector import (
     window_scorer,
     write_detection_threshold,
 )
+from speechbrain_slimmable.inference.events import NEVER_REPORTED
 
 HERE = Path(__file__).resolve().parent
 REQUIRED = ("matplotlib", "onnx", "onnxruntime", "onnxscript")

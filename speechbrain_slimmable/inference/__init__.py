@@ -1,8 +1,8 @@
 """Deployment: the pretrained interface, model folders, ONNX, detection.
 
 ``SlimmableKWSClassifier`` (a ``speechbrain.inference.Pretrained``) is the
-documented entry point; ``export`` writes ONNX files, ``detection`` and
-``detector`` find keywords in long audio.
+documented entry point; ``export`` writes ONNX files, ``detection``,
+``events`` and ``detector`` find keywords in long audio.
 
 Example
 -------

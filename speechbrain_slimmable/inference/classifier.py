@@ -296,11 +296,11 @@ class SlimmableKWSClassifier(WidthBudgetMixin, Pretrained):
             ``onnx`` (run an exported file instead), ``hop``,
             ``score_every`` (seconds between scoring calls: see
             :class:`~speechbrain_slimmable.inference.detection.SlidingWindowDetector`)
-            and the options of :class:`~speechbrain_slimmable.inference.detection.EventDecoder`.
+            and the options of :class:`~speechbrain_slimmable.inference.events.EventDecoder`.
 
         Returns
         -------
-        list of speechbrain_slimmable.inference.detection.Event
+        list of speechbrain_slimmable.inference.events.Event
         """
         wav = self.load_audio(path)
         events = self.detect_stream(
@@ -326,7 +326,7 @@ class SlimmableKWSClassifier(WidthBudgetMixin, Pretrained):
 
         Returns
         -------
-        generator of speechbrain_slimmable.inference.detection.Event
+        generator of speechbrain_slimmable.inference.events.Event
         """
         from speechbrain_slimmable.inference.detection import detect_chunks
         from speechbrain_slimmable.inference.detector import build_detector

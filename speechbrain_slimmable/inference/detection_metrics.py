@@ -10,10 +10,10 @@ Authors
 
 import numpy
 
-from speechbrain_slimmable.inference.detection import (
+from speechbrain_slimmable.inference.detection import SlidingWindowDetector
+from speechbrain_slimmable.inference.events import (
     NEVER_REPORTED,
     EventDecoder,
-    SlidingWindowDetector,
 )
 
 DEFAULT_THRESHOLDS = tuple(numpy.round(numpy.arange(0.3, 0.97, 0.03), 2)) + (
@@ -51,7 +51,7 @@ def match_events(events, words, tolerance=0.5):
 
     Example
     -------
-    >>> from speechbrain_slimmable.inference.detection import Event
+    >>> from speechbrain_slimmable.inference.events import Event
     >>> from speechbrain_slimmable.dataio.kws_streams import Word
     >>> words = [Word("yes", 2.0, 3.0), Word("_unknown_", 5.0, 6.0)]
     >>> events = [Event("yes", 1.8, 2.8, 0.9), Event("yes", 5.1, 6.1, 0.9)]

@@ -16,10 +16,10 @@ import re
 import numpy
 import torch
 
-from speechbrain_slimmable.inference.detection import (
+from speechbrain_slimmable.inference.detection import SlidingWindowDetector
+from speechbrain_slimmable.inference.events import (
     DEFAULT_THRESHOLD,
     EventDecoder,
-    SlidingWindowDetector,
 )
 from speechbrain_slimmable.inference.fbank import split_front_end
 from speechbrain_slimmable.inference.shared_frames import (

@@ -22,12 +22,14 @@ from speechbrain_slimmable.dataio.folders import (
     split_by_speaker,
 )
 from speechbrain_slimmable.inference.detection import (
-    DEFAULT_THRESHOLD,
-    EventDecoder,
     SlidingWindowDetector,
     detect_chunks,
 )
 from speechbrain_slimmable.inference.detector import window_scorer
+from speechbrain_slimmable.inference.events import (
+    DEFAULT_THRESHOLD,
+    EventDecoder,
+)
 
 MODEL = Path(__file__).resolve().parents[2] / "pretrained" / "gsc12-cnn"
 RATE = 16000

@@ -136,7 +136,7 @@ class SlimmableKWT(torch.nn.Module):
         dropout=0.1,
         shared_affine=False,
         stem_strides=(),
-        stem_kernel_size=5,
+        stem_kernel_size=3,
     ):
         super().__init__()
         self.max_frames = max_frames

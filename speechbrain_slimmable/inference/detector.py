@@ -124,6 +124,7 @@ def window_scorer(classifier, width=None, onnx=None):
     """
     front_end = _FrontEnd(
         classifier.mods.compute_features,
+        classifier.front_end,
         classifier.hparams.clip_samples,
         classifier.device,
     )
@@ -208,13 +209,15 @@ def class_labels(classifier):
 class _FrontEnd:
     """The model's front end on windows, or on the span of many windows.
 
-    On a span, the STFT frames that overlapping windows share are computed
-    once (:class:`SharedFrameFeatures`) when the front end allows it, with
-    the same features as window by window up to float rounding.
+    Window by window it runs the classifier's inference front end (its
+    filterbank computed once). On a span, the STFT frames that overlapping
+    windows share are computed once (:class:`SharedFrameFeatures`, built
+    from the model folder's own front end) when that front end allows it,
+    with the same features as window by window up to float rounding.
     """
 
-    def __init__(self, compute_features, window, device):
-        self.compute_features = compute_features
+    def __init__(self, compute_features, inference_front_end, window, device):
+        self.inference_front_end = inference_front_end
         self.window = window
         self.device = device
         self.parts = split_front_end(compute_features)
@@ -223,7 +226,7 @@ class _FrontEnd:
     def windows(self, windows):
         """Features of waveforms ``(batch, window)``."""
         with torch.no_grad():
-            return self.compute_features(windows.to(self.device))
+            return self.inference_front_end(windows.to(self.device))
 
     def span(self, span, count, hop, state):
         """Features of the ``count`` windows of ``span``, ``hop`` apart.

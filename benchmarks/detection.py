@@ -72,6 +72,7 @@ from speechbrain_slimmable.inference.detector import (
     write_detection_threshold,
 )
 from speechbrain_slimmable.inference.events import NEVER_REPORTED
+from speechbrain_slimmable.inference.export import onnx_session
 
 HERE = Path(__file__).resolve().parent
 REQUIRED = ("matplotlib", "onnx", "onnxruntime", "onnxscript")
@@ -156,19 +157,6 @@ def real_time_factor(
     events = list(detect_chunks(detector, chunks))
     seconds = time.process_time() - start
     return seconds / (wav.numel() / classifier.hparams.sample_rate), events
-
-
-def one_thread_session(path):
-    """An onnxruntime session on one thread (as ``export.onnx_session``)."""
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    return onnxruntime.InferenceSession(
-        str(path), options, providers=["CPUExecutionProvider"]
-    )
 
 
 def plot(curves, path):
@@ -347,13 +335,13 @@ def main():
             rtf_onnx, onnx_events = real_time_factor(
                 classifier,
                 rtf_wav,
-                onnx=one_thread_session(onnx_path),
+                onnx=onnx_session(onnx_path, threads=1),
                 width=width,
             )
             rtf_waveform, _ = real_time_factor(
                 classifier,
                 rtf_wav,
-                onnx=one_thread_session(waveform_path),
+                onnx=onnx_session(waveform_path, threads=1),
                 width=width,
             )
             rtf_torch_batched, _ = real_time_factor(
@@ -362,7 +350,7 @@ def main():
             rtf_onnx_batched, batched_events = real_time_factor(
                 classifier,
                 rtf_wav,
-                onnx=one_thread_session(onnx_path),
+                onnx=onnx_session(onnx_path, threads=1),
                 width=width,
                 score_every=args.score_every,
             )

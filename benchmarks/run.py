@@ -203,7 +203,7 @@ def accuracy_runs(runner, args):
     the futures of the runs' results.
     """
     first, rest = [], []
-    for family in args.families:
+    for family in args.trained:
         for index, seed in enumerate(seeds_of(family, args)):
             for method in FAMILY_METHODS[family]:
                 job = (family, method, seed, METHODS[method])
@@ -216,10 +216,10 @@ def accuracy_runs(runner, args):
     rest += [
         (ABLATION[change][0], change, args.seeds[0], ablation_flags(change))
         for change in args.ablations
-        if ABLATION[change][0] in args.families
+        if ABLATION[change][0] in args.trained
     ]
     jobs = {job[:3]: runner.submit(*job) for job in first}
-    if "kwt" in args.families and "cnn" in args.families:
+    if "kwt" in args.trained and "cnn" in args.trained:
         seed = args.seeds[0]
         jobs["cnn", TEACHER_METHOD, seed].result()
         folder = runner.output("cnn", TEACHER_METHOD, seed) / "pretrained"
@@ -353,8 +353,10 @@ def speed(folder, args):
             )
             calls += [
                 partial(subnet, clip),
-                partial(run_onnx, onnx_session(path), clip),
-                partial(run_onnx, onnx_session(model_only), features),
+                partial(run_onnx, onnx_session(path, threads=1), clip),
+                partial(
+                    run_onnx, onnx_session(model_only, threads=1), features
+                ),
             ]
         # Every call of every width in turn, so that a change of the
         # machine's load touches all of them alike.
@@ -617,10 +619,16 @@ def speed_table(speeds):
     return lines + [""]
 
 
-def report(runs, cost, speeds, published, args, command):
-    """The markdown results section."""
-    lines = [
-        f"Command: `{command}`",
+def report(runs, cost, speeds, published, args, commands):
+    """The markdown results section; ``commands`` name the benchmark
+    command that trained each family's runs (this one's under ``None``)."""
+    lines = [f"Command: `{commands[None]}`"]
+    lines += [
+        f"The {family} runs and published model are reused from the earlier "
+        f"command `{commands[family]}` (its speed is measured again)."
+        for family in args.reuse
+    ]
+    lines += [
         f"Hardware: {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} CPU cores, torch {torch.__version__}; "
         f"{args.jobs} trainings at a time, one thread each; "
@@ -730,6 +738,54 @@ def publish(runner, runs, family, published, args):
     return method, folder, rows, data + (f", {epochs} epochs" if epochs else "")
 
 
+def reused_runs(args):
+    """The runs of the ``--reuse`` families from the last benchmark run.
+
+    Returns
+    -------
+    runs : dict
+        ``(family, method, seed)`` to the run's results.
+    commands : dict
+        Family to the benchmark command that trained its runs.
+    """
+    path = HERE / "results.json"
+    if not args.reuse:
+        return {}, {}
+    if not path.is_file():
+        raise SystemExit(f"--reuse needs the results of a last run: no {path}")
+    last = json.loads(path.read_text())
+    runs = {}
+    for key, run in last["runs"].items():
+        family, method, seed = key.split(" / ")
+        if family in args.reuse:
+            runs[family, method, int(seed)] = run
+    commands = last.get("commands", {})
+    for family in args.reuse:
+        if not any(key[0] == family for key in runs):
+            raise SystemExit(f"--reuse {family}: {path} holds no {family} run")
+        commands.setdefault(family, last["command"])
+    return runs, commands
+
+
+def reused_publication(runs, family, args):
+    """The published model of a reused family, as :func:`publish` gives it:
+    the model folder in ``pretrained/`` stays, described by its own
+    ``results.json``."""
+    folder = REPO / "pretrained" / f"gsc12-{family}"
+    published = json.loads((folder / "results.json").read_text())
+    command = published["command"]
+    data = (
+        "train + test speakers"
+        if PUBLISH_SPLIT in command
+        else "training speakers"
+    )
+    epochs = [a.split("=")[1] for a in command if a.startswith("--number_of")]
+    if epochs and int(epochs[-1]) != args.epochs:
+        data += f", {epochs[-1]} epochs"
+    method = best_on_validation(runs, family, args)
+    return method, folder, published["widths"], data
+
+
 def family_epochs(text):
     """``FAMILY=EPOCHS`` of ``--publish_epochs`` as a pair."""
     family, _, epochs = text.partition("=")
@@ -762,6 +818,16 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--families", nargs="+", default=list(FAMILIES))
     parser.add_argument(
+        "--reuse",
+        nargs="*",
+        default=[],
+        choices=list(FAMILIES),
+        help="families not trained again: their runs come from the last "
+        "run's benchmarks/results.json and their published model stays in "
+        "pretrained/ (its speed is measured again); for a change of one "
+        "family's recipe",
+    )
+    parser.add_argument(
         "--ablations",
         nargs="*",
         choices=list(ABLATION),
@@ -789,15 +855,24 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     args.publish_epochs = dict(args.publish_epochs)
+    args.trained = [f for f in args.families if f not in args.reuse]
     if args.publish is None:
-        args.publish = args.families
+        args.publish = args.trained
+    if set(args.publish) & set(args.reuse):
+        raise SystemExit("a --reuse family keeps its published model")
     command = shlex.join(["python", "benchmarks/run.py", *argv])
     check_requirements()
     os.chdir(REPO)
+    runs, commands = reused_runs(args)
+    commands.update({family: command for family in args.trained})
+    commands[None] = command
     runner = Runner(args)
     jobs = accuracy_runs(runner, args)
-    runs, published = {}, {}
+    published = {}
     for family in args.families:  # the CNN publishes while the KWT trains
+        if family in args.reuse:
+            published[family] = reused_publication(runs, family, args)
+            continue
         runs.update({k: j.result() for k, j in jobs.items() if k[0] == family})
         published[family] = publish(runner, runs, family, published, args)
     cost = cost_scaling(args)
@@ -805,7 +880,7 @@ def main(argv=None):
         family: speed(folder, args)
         for family, (_, folder, _, _) in published.items()
     }
-    text = report(runs, cost, speeds, published, args, command)
+    text = report(runs, cost, speeds, published, args, commands)
     with tempfile.TemporaryDirectory() as tmp:
         plot(runs, args, Path(tmp) / "accuracy_vs_params.png")
         shutil.move(
@@ -817,6 +892,7 @@ def main(argv=None):
         json.dumps(
             {
                 "command": command,
+                "commands": {f: commands[f] for f in args.families},
                 "runs": {" / ".join(map(str, k)): v for k, v in runs.items()},
                 "cost": cost,
                 "speed": speeds,

@@ -63,6 +63,7 @@ from speechbrain_slimmable.inference.detection_metrics import (
     choose_threshold,
     det_curve,
     frr_at,
+    keywords_by_snr,
     stream_posteriors,
 )
 from speechbrain_slimmable.inference.detector import (
@@ -78,6 +79,7 @@ HERE = Path(__file__).resolve().parent
 REQUIRED = ("matplotlib", "onnx", "onnxruntime", "onnxscript")
 NOISE_PARTS = {"valid": (0.8, 0.9), "test": (0.9, 1.0)}  # as prepare_gsc
 HOP = 0.1
+SNR_BANDS = [0, 5, 10, 15, 20]  # dB, over build_streams' default range
 
 
 def check_requirements(args):
@@ -221,6 +223,27 @@ def markdown(rows, hours, curves, every):
             f"{r['rtf_onnx_waveform_in']:.4f} | "
             f"{r['rtf_pytorch_batched']:.4f} | {r['rtf_onnx_batched']:.4f} |"
         )
+    bands = [band["snr"] for band in rows[0]["by_snr"]]
+    counts = ", ".join(
+        f"{band['snr']} dB: {band['keywords']}" for band in rows[0]["by_snr"]
+    )
+    lines += [
+        "",
+        "By signal-to-noise ratio of the keyword (keywords per band: "
+        f"{counts}): detected at the chosen threshold / classified right "
+        "in its own window (the window that starts with its clip; no "
+        "threshold can detect much more than this).",
+        "",
+        "| width | " + " | ".join(f"{band} dB" for band in bands) + " |",
+        "| --- | " + "--- | " * len(bands),
+    ]
+    for r in rows:
+        cells = " | ".join(
+            f"{100 * band['detected']:.1f} / "
+            f"{100 * band['own_window_right']:.1f} %"
+            for band in r["by_snr"]
+        )
+        lines.append(f"| {r['width']} | {cells} |")
     return "\n".join(lines) + "\n"
 
 
@@ -325,6 +348,14 @@ def main():
                 [thresholds[width]],
                 **decoding,
             )[0]
+            by_snr = keywords_by_snr(
+                results["test"][0][width],
+                results["test"][1],
+                labels,
+                thresholds[width],
+                SNR_BANDS,
+                **decoding,
+            )
             onnx_path = os.path.join(tmp, f"w{width}.onnx")
             classifier.export_onnx(onnx_path, width, include_features=False)
             waveform_path = os.path.join(tmp, f"w{width}-waveform.onnx")
@@ -363,6 +394,7 @@ def main():
                     "detection_rate": 1 - chosen["frr"],
                     "fa_per_hour": chosen["fa_per_hour"],
                     "keywords": chosen["keywords"],
+                    "by_snr": by_snr,
                     "rtf_pytorch": rtf_torch,
                     "rtf_onnx": rtf_onnx,
                     "rtf_onnx_waveform_in": rtf_waveform,

@@ -657,6 +657,8 @@ def report(runs, cost, speeds, published, args, commands):
             f"{r['width']:g}: {r['valid_accuracy']:.2f}" for r in rows
         )
         kept = "" if family in args.publish else " (not published: kept)"
+        if family in args.reuse:
+            kept = " (reused, as written by the earlier command)"
         lines.append(
             f"- `pretrained/gsc12-{family}`{kept}: {method} (best on "
             f"validation above), trained on the {data}; validation accuracy "

@@ -58,8 +58,24 @@ def match_events(events, words, tolerance=0.5):
     >>> match_events(events, words)
     (1, 1)
     """
+    found = len(found_keywords(events, words, tolerance))
+    return found, len(events) - found
+
+
+def found_keywords(events, words, tolerance=0.5):
+    """The keywords of ``words`` that ``events`` find (see
+    :func:`match_events`), in the order the events find them.
+
+    Example
+    -------
+    >>> from speechbrain_slimmable.inference.events import Event
+    >>> from speechbrain_slimmable.dataio.kws_streams import Word
+    >>> words = [Word("yes", 2.0, 3.0), Word("no", 5.0, 6.0)]
+    >>> found_keywords([Event("no", 5.2, 6.2, 0.9)], words)
+    [Word('no', 5.000, 6.000)]
+    """
     open_words = [w for w in words if w.label not in NEVER_REPORTED]
-    found = 0
+    found = []
     for event in events:
         near = [
             w
@@ -68,11 +84,10 @@ def match_events(events, words, tolerance=0.5):
             and abs(w.start - event.start) <= tolerance
         ]
         if near:
-            open_words.remove(
-                min(near, key=lambda w: abs(w.start - event.start))
-            )
-            found += 1
-    return found, len(events) - found
+            word = min(near, key=lambda w: abs(w.start - event.start))
+            open_words.remove(word)
+            found.append(word)
+    return found
 
 
 def stream_posteriors(scorer, wav, window, hop, sample_rate):
@@ -161,6 +176,67 @@ def det_curve(posteriors, truths, hours, labels, thresholds=None, **options):
             }
         )
     return curve
+
+
+def keywords_by_snr(posteriors, truths, labels, threshold, bands, **options):
+    """Per band of SNR: keywords, the fraction detected at ``threshold``,
+    and the fraction whose own window the classifier gets right.
+
+    A keyword's own window starts where its clip starts (the nearest hop),
+    so it holds the whole clip: the fraction right there bounds what any
+    threshold can detect, apart from events at neighbouring windows.
+
+    Arguments
+    ---------
+    posteriors, truths, labels :
+        As for :func:`det_curve`; the words carry their ``snr``.
+    threshold : float
+    bands : list of float
+        Band edges in dB, e.g. ``[0, 5, 10, 15, 20]``.
+    **options : dict
+        Passed to :class:`EventDecoder` (``window``, ``hop``...).
+
+    Returns
+    -------
+    list of dict
+        ``snr`` (e.g. ``"0-5"``), ``keywords``, ``detected``,
+        ``own_window_right``; one per band.
+
+    Example
+    -------
+    >>> from speechbrain_slimmable.dataio.kws_streams import Word
+    >>> rows = numpy.array([[1.0, 0.0]] * 20 + [[0.1, 0.9]] * 5)
+    >>> words = [Word("yes", 2.0, 3.0, snr=3.0)]
+    >>> keywords_by_snr([rows], [words], ["_silence_", "yes"], 0.5,
+    ...     [0, 5, 10], window=1.0, hop=0.1)[0]
+    {'snr': '0-5', 'keywords': 1, 'detected': 1.0, 'own_window_right': 1.0}
+    """
+    hop = options.get("hop", 0.1)
+    tallies = [[0, 0, 0] for _ in bands[1:]]
+    for rows, words in zip(posteriors, truths):
+        decoder = EventDecoder(labels, float(threshold), **options)
+        events = [e for row in rows for e in decoder.push(row)]
+        found = set(map(id, found_keywords(events + decoder.flush(), words)))
+        for word in words:
+            if word.label in NEVER_REPORTED:
+                continue
+            band = int(numpy.searchsorted(bands, word.snr, side="right")) - 1
+            band = min(max(band, 0), len(tallies) - 1)
+            own = rows[min(round(word.start / hop), len(rows) - 1)]
+            tallies[band][0] += 1
+            tallies[band][1] += id(word) in found
+            tallies[band][2] += labels[int(numpy.argmax(own))] == word.label
+    return [
+        {
+            "snr": f"{low:g}-{high:g}",
+            "keywords": count,
+            "detected": detected / max(count, 1),
+            "own_window_right": right / max(count, 1),
+        }
+        for (low, high), (count, detected, right) in zip(
+            zip(bands, bands[1:]), tallies
+        )
+    ]
 
 
 def frr_at(curve, fa_per_hour):

@@ -237,3 +237,39 @@ def test_synthetic_is_learnable_but_not_by_energy(tmp_path):
     chance = 1 / len(classes)
     assert _held_out_speaker_accuracy(energy, labels, speakers) < chance + 0.2
     assert _held_out_speaker_accuracy(bands, labels, speakers) > 0.6
+
+
+def test_stream_words_carry_the_snr_they_were_mixed_at(tmp_path):
+    from speechbrain_slimmable.dataio.kws_streams import build_streams
+
+    rate = 800
+    tone = 0.3 * np.sin(np.arange(rate) * 0.7)
+    sf.write(tmp_path / "yes.wav", tone, rate)
+    sf.write(tmp_path / "quiet.wav", np.zeros(rate), rate)
+    noise = np.random.default_rng(0).normal(0, 0.05, 20 * rate)
+    sf.write(tmp_path / "noise.wav", noise, rate)
+
+    def streams(clip):
+        return list(
+            build_streams(
+                [(tmp_path / clip, "yes")] * 6,
+                [(tmp_path / "noise.wav", 0.0, 1.0)],
+                seed=3,
+                stream_seconds=8,
+                gap=(1.0, 2.0),
+                snr=(0.0, 20.0),
+                sample_rate=rate,
+            )
+        )
+
+    # The same draws with a silent clip leave the noise bed alone.
+    for (mixed, words), (bed, _) in zip(
+        streams("yes.wav"), streams("quiet.wav")
+    ):
+        for word in words:
+            span = slice(round(word.start * rate), round(word.end * rate))
+            speech = (mixed[span] - bed[span]).pow(2).mean().sqrt()
+            floor = bed[span].pow(2).mean().sqrt()
+            snr = 20 * np.log10(float(speech / floor))
+            assert 0.0 <= word.snr <= 20.0
+            assert abs(snr - word.snr) < 0.01

@@ -14,7 +14,9 @@ used in training), at varied noise levels and SNRs. Per width:
 2. the default threshold, chosen on streams of the **valid** speakers and
    valid noise part (the lowest whose false alarms per hour stay at most
    ``--target_fa``), and the detection rate and false alarms it gives on
-   the test streams;
+   the test streams, also per band of the keywords' SNR, beside the share
+   of keywords classified right in their own window (the bound of any
+   threshold);
 3. the real-time factor (seconds of compute per second of audio, one
    thread) of the live loop, fed 0.1 s chunks, in PyTorch, with the model
    in onnxruntime (a features-in export; the front end computes each STFT

@@ -750,9 +750,9 @@ def reused_runs(args):
     commands : dict
         Family to the benchmark command that trained its runs.
     """
-    path = HERE / "results.json"
     if not args.reuse:
         return {}, {}
+    path = HERE / "results.json"
     if not path.is_file():
         raise SystemExit(f"--reuse needs the results of a last run: no {path}")
     last = json.loads(path.read_text())
@@ -781,7 +781,8 @@ def reused_publication(runs, family, args):
         if PUBLISH_SPLIT in command
         else "training speakers"
     )
-    epochs = [a.split("=")[1] for a in command if a.startswith("--number_of")]
+    flag = "--number_of_epochs="
+    epochs = [a[len(flag) :] for a in command if a.startswith(flag)]
     if epochs and int(epochs[-1]) != args.epochs:
         data += f", {epochs[-1]} epochs"
     method = best_on_validation(runs, family, args)

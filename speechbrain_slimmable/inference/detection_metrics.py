@@ -211,7 +211,6 @@ def keywords_by_snr(posteriors, truths, labels, threshold, bands, **options):
     ...     [0, 5, 10], window=1.0, hop=0.1)[0]
     {'snr': '0-5', 'keywords': 1, 'detected': 1.0, 'own_window_right': 1.0}
     """
-    hop = options.get("hop", 0.1)
     tallies = [[0, 0, 0] for _ in bands[1:]]
     for rows, words in zip(posteriors, truths):
         decoder = EventDecoder(labels, float(threshold), **options)
@@ -222,7 +221,7 @@ def keywords_by_snr(posteriors, truths, labels, threshold, bands, **options):
                 continue
             band = int(numpy.searchsorted(bands, word.snr, side="right")) - 1
             band = min(max(band, 0), len(tallies) - 1)
-            own = rows[min(round(word.start / hop), len(rows) - 1)]
+            own = rows[min(round(word.start / decoder.hop), len(rows) - 1)]
             tallies[band][0] += 1
             tallies[band][1] += id(word) in found
             tallies[band][2] += labels[int(numpy.argmax(own))] == word.label

@@ -69,9 +69,10 @@ def build_streams(
     snr : tuple of float
         Signal-to-noise ratio of each word in dB (uniform range): the RMS of
         its clip (silence included) against the RMS of the noise under it.
-        SpeechBrain's ``AddNoise`` compares mean absolute amplitudes
-        instead; on Speech Commands clips (mostly silence around the word)
-        its SNR reads about 6 dB lower than this one for the same mix.
+        SpeechBrain's ``AddNoise`` measures the clip by its mean absolute
+        amplitude instead (the noise by its RMS); on Speech Commands clips
+        (mostly silence around the word) its SNR reads about 8 dB lower
+        than this one for the same mix.
     noise_dbfs : tuple of float
         RMS level of each noise piece in dB full scale (uniform range).
     noise_piece : tuple of float
@@ -117,6 +118,13 @@ def build_streams(
             yield mixer.mix(placed, limit)
             start -= length
             placed = []
+        if start + clip.numel() > limit:
+            raise ValueError(
+                f"stream_seconds={stream_seconds} cannot hold {path} "
+                f"({clip.numel() / sample_rate:g} s) after a gap of "
+                f"{start / sample_rate:.3g} s; use streams longer than the "
+                f"largest gap ({gap[1]} s) plus the longest clip"
+            )
         placed.append((start, clip, label))
         length = start + clip.numel()
     if placed:

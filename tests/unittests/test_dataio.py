@@ -273,3 +273,20 @@ def test_stream_words_carry_the_snr_they_were_mixed_at(tmp_path):
             snr = 20 * np.log10(float(speech / floor))
             assert 0.0 <= word.snr <= 20.0
             assert abs(snr - word.snr) < 0.01
+
+
+def test_streams_too_short_for_a_clip_fail_loudly(tmp_path):
+    from speechbrain_slimmable.dataio.kws_streams import build_streams
+
+    rate = 800
+    sf.write(tmp_path / "yes.wav", np.full(rate, 0.3), rate)
+    sf.write(tmp_path / "noise.wav", np.full(4 * rate, 0.01), rate)
+    streams = build_streams(
+        [(tmp_path / "yes.wav", "yes")],
+        [(tmp_path / "noise.wav", 0.0, 1.0)],
+        stream_seconds=2,
+        gap=(1.5, 1.9),
+        sample_rate=rate,
+    )
+    with pytest.raises(ValueError, match="stream_seconds=2 cannot hold"):
+        list(streams)

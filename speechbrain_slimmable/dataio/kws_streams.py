@@ -18,14 +18,23 @@ from speechbrain_slimmable.dataio.audio import load_audio
 
 
 class Word:
-    """A word placed in a stream: label, start and end in seconds, and the
-    signal-to-noise ratio (dB) it was mixed at, where known."""
+    """A word placed in a stream: label, start and end of its clip in
+    seconds, the signal-to-noise ratio (dB) it was mixed at, where known,
+    and its centre: where the energy of its clip is centred (a word can sit
+    anywhere in its one-second clip), by default the middle of the clip.
 
-    __slots__ = ("label", "start", "end", "snr")
+    Example
+    -------
+    >>> Word("yes", 2.0, 3.0).centre, Word("yes", 2.0, 3.0, centre=2.2).centre
+    (2.5, 2.2)
+    """
 
-    def __init__(self, label, start, end, snr=None):
+    __slots__ = ("label", "start", "end", "snr", "centre")
+
+    def __init__(self, label, start, end, snr=None, centre=None):
         self.label, self.start, self.end = label, start, end
         self.snr = snr
+        self.centre = (start + end) / 2 if centre is None else centre
 
     def __repr__(self):
         snr = "" if self.snr is None else f", snr={self.snr:.1f}"
@@ -161,8 +170,11 @@ class _Mixer:
             span = slice(start, start + clip.numel())
             snr = rng.uniform(*self.snr)
             bed[span] += 10 ** (snr / 20) * _rms(bed[span]) / _rms(clip) * clip
+            centre = (start + _energy_centre(clip)) / self.rate
             words.append(
-                Word(label, start / self.rate, span.stop / self.rate, snr)
+                Word(
+                    label, start / self.rate, span.stop / self.rate, snr, centre
+                )
             )
         peak = float(bed.abs().max())
         return (bed / peak * 0.99 if peak > 0.99 else bed), words
@@ -175,6 +187,17 @@ def _noise_part(path, low, high, sample_rate):
     if stop - start < 1:
         raise ValueError(f"noise part [{low}, {high}) of {path} is empty")
     return noise[start:stop]
+
+
+def _energy_centre(clip):
+    """The sample the energy of ``clip`` is centred on (its middle when
+    silent)."""
+    energy = clip.double().pow(2)
+    total = float(energy.sum())
+    if total == 0:
+        return (clip.numel() - 1) / 2
+    times = torch.arange(clip.numel(), dtype=torch.float64)
+    return float((times * energy).sum()) / total
 
 
 def _rms(wav):

@@ -30,16 +30,18 @@ def match_events(events, words, tolerance=0.5):
     """Count the keywords found and the false alarms.
 
     An event finds a keyword of the ground truth when it has its label and
-    starts within ``tolerance`` seconds of it; each keyword is found once.
-    Every other event (a wrong label, a second event on a word, an event on
-    a non-keyword word or on noise) is a false alarm.
+    its window is centred within ``tolerance`` seconds of the word's centre
+    (where the word's energy is: a word can sit anywhere in its clip); each
+    keyword is found once. Every other event (a wrong label, a second event
+    on a word, an event on a non-keyword word or on noise) is a false alarm.
 
     Arguments
     ---------
     events : list of Event
         Detected events.
     words : list
-        Ground truth: objects with ``label`` and ``start`` (seconds).
+        Ground truth: objects with ``label`` and ``centre`` (seconds), e.g.
+        :class:`~speechbrain_slimmable.dataio.kws_streams.Word`.
     tolerance : float
         Seconds.
 
@@ -77,14 +79,14 @@ def found_keywords(events, words, tolerance=0.5):
     open_words = [w for w in words if w.label not in NEVER_REPORTED]
     found = []
     for event in events:
+        middle = (event.start + event.end) / 2
         near = [
             w
             for w in open_words
-            if w.label == event.label
-            and abs(w.start - event.start) <= tolerance
+            if w.label == event.label and abs(w.centre - middle) <= tolerance
         ]
         if near:
-            word = min(near, key=lambda w: abs(w.start - event.start))
+            word = min(near, key=lambda w: abs(w.centre - middle))
             open_words.remove(word)
             found.append(word)
     return found
@@ -182,9 +184,9 @@ def keywords_by_snr(posteriors, truths, labels, threshold, bands, **options):
     """Per band of SNR: keywords, the fraction detected at ``threshold``,
     and the fraction whose own window the classifier gets right.
 
-    A keyword's own window starts where its clip starts (the nearest hop),
-    so it holds the whole clip: the fraction right there bounds what any
-    threshold can detect, apart from events at neighbouring windows.
+    A keyword's own window is the one centred on the word (the nearest
+    hop): the fraction right there bounds what any threshold can detect,
+    apart from events at neighbouring windows.
 
     Arguments
     ---------
@@ -221,7 +223,8 @@ def keywords_by_snr(posteriors, truths, labels, threshold, bands, **options):
                 continue
             band = int(numpy.searchsorted(bands, word.snr, side="right")) - 1
             band = min(max(band, 0), len(tallies) - 1)
-            own = rows[min(round(word.start / decoder.hop), len(rows) - 1)]
+            start = (word.centre - decoder.window / 2) / decoder.hop
+            own = rows[min(max(round(start), 0), len(rows) - 1)]
             tallies[band][0] += 1
             tallies[band][1] += id(word) in found
             tallies[band][2] += labels[int(numpy.argmax(own))] == word.label

@@ -233,7 +233,7 @@ def markdown(rows, hours, curves, every):
         "",
         "By signal-to-noise ratio of the keyword (keywords per band: "
         f"{counts}): detected at the chosen threshold / classified right "
-        "in its own window (the window that starts with its clip; no "
+        "in its own window (the window centred on it; no "
         "threshold can detect much more than this).",
         "",
         "| width | " + " | ".join(f"{band} dB" for band in bands) + " |",

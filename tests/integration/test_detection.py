@@ -21,13 +21,19 @@ from speechbrain_slimmable.dataio.folders import (
     list_labelled_wavs,
     split_by_speaker,
 )
+from speechbrain_slimmable.dataio.kws_streams import Word
 from speechbrain_slimmable.inference.detection import (
     SlidingWindowDetector,
     detect_chunks,
 )
+from speechbrain_slimmable.inference.detection_metrics import (
+    keywords_by_snr,
+    match_events,
+)
 from speechbrain_slimmable.inference.detector import window_scorer
 from speechbrain_slimmable.inference.events import (
     DEFAULT_THRESHOLD,
+    Event,
     EventDecoder,
 )
 
@@ -339,3 +345,24 @@ def test_chunks_given_to_a_detector_directly():
     detector = SlidingWindowDetector(scorer, decoder, 4)
     events = list(detect_chunks(detector, [numpy.zeros(5, "int16")] * 2))
     assert [e.label for e in events] == ["yes"]
+
+
+def test_an_event_on_a_word_late_in_its_clip_finds_it():
+    word = Word("yes", 2.0, 3.0, snr=10.0, centre=2.8)
+    # The window centred on the word, 0.7 s after the clip starts: found.
+    assert match_events([Event("yes", 2.7, 3.7, 0.9)], [word]) == (1, 0)
+    # A window 1 s away from the word: a miss and a false alarm.
+    assert match_events([Event("yes", 3.4, 4.4, 0.9)], [word]) == (0, 1)
+    # Its own window is the one centred on it (index 23 at 0.1 s hops).
+    rows = numpy.array([[1.0, 0.0]] * 60)
+    rows[23] = [0.0, 1.0]
+    (band,) = keywords_by_snr(
+        [rows],
+        [[word]],
+        ["_silence_", "yes"],
+        0.99,
+        [0, 20],
+        window=1.0,
+        hop=0.1,
+    )
+    assert band["own_window_right"] == 1.0

@@ -309,31 +309,3 @@ def test_stream_words_are_centred_on_their_speech(tmp_path):
     )
     for word in words:
         assert word.centre - word.start == pytest.approx(0.81, abs=0.01)
-
-
-def test_an_event_on_a_word_late_in_its_clip_finds_it():
-    from speechbrain_slimmable.dataio.kws_streams import Word
-    from speechbrain_slimmable.inference.detection_metrics import (
-        keywords_by_snr,
-        match_events,
-    )
-    from speechbrain_slimmable.inference.events import Event
-
-    word = Word("yes", 2.0, 3.0, snr=10.0, centre=2.8)
-    # The window centred on the word, 0.7 s after the clip starts: found.
-    assert match_events([Event("yes", 2.7, 3.7, 0.9)], [word]) == (1, 0)
-    # A window 1 s away from the word: a miss and a false alarm.
-    assert match_events([Event("yes", 3.4, 4.4, 0.9)], [word]) == (0, 1)
-    # Its own window is the one centred on it (index 23 at 0.1 s hops).
-    rows = np.array([[1.0, 0.0]] * 60)
-    rows[23] = [0.0, 1.0]
-    (band,) = keywords_by_snr(
-        [rows],
-        [[word]],
-        ["_silence_", "yes"],
-        0.99,
-        [0, 20],
-        window=1.0,
-        hop=0.1,
-    )
-    assert band["own_window_right"] == 1.0

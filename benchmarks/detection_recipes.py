@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Keyword detection of models of different recipes, on the same streams.
+
+Scores each model folder (e.g. the benchmark's CNN supernet trained with and
+without one change of its recipe) on the valid and test streams of
+``benchmarks/detection.py`` (same splits, seeds and noise parts) and gives,
+per width, the keywords found at most 72 false alarms per hour on each, the
+false rejection rate at 10 false alarms per hour on the test streams, and
+the clip accuracy of its training run (``results.json``). A recipe is
+chosen on the valid columns; the test columns say what it gives.
+
+Usage (about 2 minutes a model on one thread; README.md, "Keyword detection
+in streams", says how its models were trained)::
+
+    python benchmarks/detection_recipes.py \\
+        --data_folder ../shared/data/gsc12_dev \\
+        --noise_folder ../shared/data/background_noise \\
+        --sources "5..25 dB=results/noise/all+KD_5-25_seed1/pretrained" \\
+                  "-5..25 dB=results/noise/all+KD_m5-25_seed1/pretrained"
+
+Writes ``benchmarks/detection_recipes.md`` and the README section between
+``<!-- detection-recipes:start -->`` and its end marker.
+
+Authors
+ * speechbrain-slimmable developers 2026
+"""
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import torch
+from detection import (
+    HOP,
+    check_unseen,
+    posteriors_per_width,
+    relative,
+    split_streams,
+)
+from readme import update_readme
+
+from speechbrain_slimmable.inference.detection_metrics import det_curve, frr_at
+from speechbrain_slimmable.inference.detector import class_labels
+
+HERE = Path(__file__).resolve().parent
+GOAL_FA = 72.0  # false alarms per hour of the issue's goal
+
+
+def named_source(text):
+    """``NAME=FOLDER`` of ``--sources``, checked."""
+    name, sep, folder = text.partition("=")
+    if not sep or not name or not folder:
+        raise argparse.ArgumentTypeError(f"expected NAME=FOLDER, got {text!r}")
+    if not os.path.isfile(os.path.join(folder, "hyperparams.yaml")):
+        raise argparse.ArgumentTypeError(f"{folder} holds no hyperparams.yaml")
+    return name, folder
+
+
+def detection_per_width(source, args):
+    """Per width: found at 72 FA/h (valid, test) and FRR at 10 FA/h (test)."""
+    from speechbrain_slimmable.inference import SlimmableKWSClassifier
+
+    classifier = SlimmableKWSClassifier.from_hparams(
+        source=source, savedir=source
+    )
+    rate = classifier.hparams.sample_rate
+    window = classifier.hparams.clip_samples / rate
+    labels = class_labels(classifier)
+    rows = {width: {} for width in classifier.widths}
+    for split, passes in (
+        ("valid", args.valid_passes),
+        ("test", args.test_passes),
+    ):
+        streams = split_streams(args, split, passes, rate)
+        posteriors, truths, hours = posteriors_per_width(
+            classifier, streams, rate, window
+        )
+        for width, row in rows.items():
+            curve = det_curve(
+                posteriors[width], truths, hours, labels, window=window, hop=HOP
+            )
+            row[f"{split}_found"] = 1 - frr_at(curve, GOAL_FA)
+            if split == "test":
+                row["test_frr_at_10"] = frr_at(curve, 10.0)
+    with open(os.path.join(source, "results.json")) as stream:
+        accuracy = {r["width"]: r for r in json.load(stream)["widths"]}
+    for width, row in rows.items():
+        row["valid_accuracy"] = accuracy[width]["valid_accuracy"]
+        row["test_accuracy"] = accuracy[width]["accuracy"]
+    return rows
+
+
+def markdown(results, command):
+    """The comparison table, one line per model and width."""
+    lines = [
+        f"Command: `{command}`",
+        "",
+        "| recipe | width | found @ 72 FA/h, valid | found @ 72 FA/h, test "
+        "| FRR @ 10 FA/h, test | clip accuracy, valid | clip accuracy, test |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, rows in results.items():
+        for width, r in rows.items():
+            lines.append(
+                f"| {name} | {width:g} | {100 * r['valid_found']:.1f} % | "
+                f"{100 * r['test_found']:.1f} % | "
+                f"{100 * r['test_frr_at_10']:.1f} % | "
+                f"{r['valid_accuracy']:.2f} % | {r['test_accuracy']:.2f} % |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    parser.add_argument("--data_folder", required=True)
+    parser.add_argument("--noise_folder", required=True)
+    parser.add_argument(
+        "--sources", type=named_source, nargs="+", required=True
+    )
+    parser.add_argument("--data_seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--test_passes", type=int, default=2)
+    parser.add_argument("--valid_passes", type=int, default=1)
+    args = parser.parse_args()
+    for _, folder in args.sources:
+        check_unseen(folder)
+    torch.set_num_threads(1)
+    results = {}
+    for name, folder in args.sources:
+        results[name] = detection_per_width(folder, args)
+        print(name, results[name], flush=True)
+    sources = " ".join(f'"{n}={relative(f)}"' for n, f in args.sources)
+    command = (
+        "python benchmarks/detection_recipes.py --data_folder "
+        f"{relative(args.data_folder)} --noise_folder "
+        f"{relative(args.noise_folder)} --seed {args.seed} --data_seed "
+        f"{args.data_seed} --test_passes {args.test_passes} --valid_passes "
+        f"{args.valid_passes} --sources {sources}"
+    )
+    table = markdown(results, command)
+    print(table)
+    (HERE / "detection_recipes.md").write_text(table)
+    update_readme("detection-recipes", table)
+
+
+if __name__ == "__main__":
+    main()

@@ -52,8 +52,12 @@ def named_source(text):
     name, sep, folder = text.partition("=")
     if not sep or not name or not folder:
         raise argparse.ArgumentTypeError(f"expected NAME=FOLDER, got {text!r}")
-    if not os.path.isfile(os.path.join(folder, "hyperparams.yaml")):
-        raise argparse.ArgumentTypeError(f"{folder} holds no hyperparams.yaml")
+    for needed in ("hyperparams.yaml", "results.json"):
+        if not os.path.isfile(os.path.join(folder, needed)):
+            raise argparse.ArgumentTypeError(
+                f"{folder} holds no {needed} (a recipe's pretrained folder "
+                "has both)"
+            )
     return name, folder
 
 

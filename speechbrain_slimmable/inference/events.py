@@ -83,7 +83,7 @@ class EventDecoder:
         threshold=DEFAULT_THRESHOLD,
         window=1.0,
         hop=0.1,
-        smoothing=3,
+        smoothing=5,
         lookahead=3,
         refractory=10,
         release=0.5,

@@ -32,8 +32,10 @@ from pathlib import Path
 
 import torch
 from detection import (
+    GOAL_FA,
     HOP,
     check_unseen,
+    load_classifier,
     posteriors_per_width,
     relative,
     split_streams,
@@ -41,10 +43,8 @@ from detection import (
 from readme import update_readme
 
 from speechbrain_slimmable.inference.detection_metrics import det_curve, frr_at
-from speechbrain_slimmable.inference.detector import class_labels
 
 HERE = Path(__file__).resolve().parent
-GOAL_FA = 72.0  # false alarms per hour of the issue's goal
 
 
 def named_source(text):
@@ -63,14 +63,7 @@ def named_source(text):
 
 def detection_per_width(source, args):
     """Per width: found at 72 FA/h (valid, test) and FRR at 10 FA/h (test)."""
-    from speechbrain_slimmable.inference import SlimmableKWSClassifier
-
-    classifier = SlimmableKWSClassifier.from_hparams(
-        source=source, savedir=source
-    )
-    rate = classifier.hparams.sample_rate
-    window = classifier.hparams.clip_samples / rate
-    labels = class_labels(classifier)
+    classifier, rate, window, labels = load_classifier(source)
     rows = {width: {} for width in classifier.widths}
     for split, passes in (
         ("valid", args.valid_passes),

@@ -223,8 +223,8 @@ def keywords_by_snr(posteriors, truths, labels, threshold, bands, **options):
                 continue
             band = int(numpy.searchsorted(bands, word.snr, side="right")) - 1
             band = min(max(band, 0), len(tallies) - 1)
-            start = (word.centre - decoder.window / 2) / decoder.hop
-            own = rows[min(max(round(start), 0), len(rows) - 1)]
+            first_hop = (word.centre - decoder.window / 2) / decoder.hop
+            own = rows[min(max(round(first_hop), 0), len(rows) - 1)]
             tallies[band][0] += 1
             tallies[band][1] += id(word) in found
             tallies[band][2] += labels[int(numpy.argmax(own))] == word.label

@@ -14,8 +14,8 @@ TC-ResNet (CNN) and KWT:
 2. an ablation of the recipe: the CNN supernet trained the paper's way
    (the KWT's by the sandwich rule) without each change of the recipe, one
    at a time;
-3. the KWT with and without a CNN teacher (the benchmark's CNN trained the
-   paper's way, which never heard the test speakers);
+3. the KWT with and without a CNN teacher (the benchmark's CNN trained by
+   its recipe's default, all+KD, which never heard the test speakers);
 4. training cost: wall-clock of a supernet against the sum of the separate
    models, and per training step with 4, 8 and 16 widths;
 5. size and speed per width: parameters, MACs, ONNX size, batch-1 latency of
@@ -76,9 +76,9 @@ METHODS = {
 # The KWT costs about three times the CNN: it runs the sandwich rule only
 # (with and without a CNN teacher) against its widths trained alone.
 FAMILY_METHODS = {"cnn": [SANDWICH, PAPER, ALL_KD], "kwt": [SANDWICH]}
-# The KWT's teacher: the benchmark's CNN trained the paper's way (first
-# seed), which never heard the test speakers.
-TEACHER_METHOD = PAPER
+# The KWT's teacher: the benchmark's CNN trained by its recipe's default
+# strategy (first seed), which never heard the test speakers.
+TEACHER_METHOD = ALL_KD
 # One line per change of the recipe, for one family: its supernet trained
 # the base way (the CNN: every width each batch, labels only; the KWT: the
 # sandwich rule with in-place distillation) without that change.
@@ -151,7 +151,8 @@ class Runner:
     def train(self, family, name, seed, extra, epochs=None):
         """Run the recipe once (reused if done); returns its results.
 
-        It trains for ``epochs`` (default: ``--epochs``)."""
+        It trains for ``epochs`` (default: the family's, see
+        :func:`epochs_of`)."""
         output = self.output(family, name, seed)
         results = output / "pretrained" / "results.json"
         if not results.is_file():
@@ -163,7 +164,7 @@ class Runner:
                 f"--noise_folder={self.args.noise_folder}",
                 f"--task={self.args.task}",
                 f"--output_folder={os.path.relpath(output, REPO)}",
-                f"--number_of_epochs={epochs or self.args.epochs}",
+                f"--number_of_epochs={epochs or epochs_of(family, self.args)}",
                 f"--seed={seed}",
                 *extra,
             ]
@@ -219,10 +220,17 @@ def accuracy_runs(runner, args):
         if ABLATION[change][0] in args.trained
     ]
     jobs = {job[:3]: runner.submit(*job) for job in first}
-    if "kwt" in args.trained and "cnn" in args.trained:
+    if "kwt" in args.trained and "cnn" in args.families:
         seed = args.seeds[0]
-        jobs["cnn", TEACHER_METHOD, seed].result()
         folder = runner.output("cnn", TEACHER_METHOD, seed) / "pretrained"
+        if "cnn" in args.trained:
+            jobs["cnn", TEACHER_METHOD, seed].result()
+        elif not (folder / "model.ckpt").is_file():
+            raise SystemExit(
+                f"--reuse cnn: the KWT's teacher {folder} is missing; it is "
+                "the last run's cnn folder (train the cnn again, or keep "
+                "--output)"
+            )
         print(f"[benchmark] KWT teacher: cnn {TEACHER_METHOD}", flush=True)
         teacher = f"--teacher_source={os.path.relpath(folder, REPO)}"
         for seed in seeds_of("kwt", args):
@@ -632,7 +640,9 @@ def report(runs, cost, speeds, published, args, commands):
         f"Hardware: {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} CPU cores, torch {torch.__version__}; "
         f"{args.jobs} trainings at a time, one thread each; "
-        f"{args.epochs} epochs.",
+        f"{args.epochs} epochs"
+        + "".join(f", {f} {n}" for f, n in args.family_epochs.items())
+        + ".",
         "",
         "### 1. Test accuracy per width (speaker-disjoint test split)",
         "",
@@ -783,14 +793,21 @@ def reused_publication(runs, family, args):
     )
     flag = "--number_of_epochs="
     epochs = [a[len(flag) :] for a in command if a.startswith(flag)]
-    if epochs and int(epochs[-1]) != args.epochs:
+    if epochs and int(epochs[-1]) != epochs_of(family, args):
         data += f", {epochs[-1]} epochs"
     method = best_on_validation(runs, family, args)
     return method, folder, published["widths"], data
 
 
+def epochs_of(family, args):
+    """Epochs of a family's benchmark runs: ``--family_epochs`` or
+    ``--epochs``."""
+    return args.family_epochs.get(family, args.epochs)
+
+
 def family_epochs(text):
-    """``FAMILY=EPOCHS`` of ``--publish_epochs`` as a pair."""
+    """``FAMILY=EPOCHS`` of ``--family_epochs`` / ``--publish_epochs`` as
+    a pair."""
     family, _, epochs = text.partition("=")
     if family not in FAMILIES or not epochs.isdigit():
         raise argparse.ArgumentTypeError(
@@ -807,6 +824,14 @@ def main(argv=None):
     parser.add_argument("--noise_folder", required=True)
     parser.add_argument("--task", default="12")
     parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument(
+        "--family_epochs",
+        nargs="*",
+        type=family_epochs,
+        default=[],
+        metavar="FAMILY=EPOCHS",
+        help="train a family's runs for this many epochs instead of --epochs",
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument(
         "--light",
@@ -858,6 +883,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     args.publish_epochs = dict(args.publish_epochs)
+    args.family_epochs = dict(args.family_epochs)
     args.trained = [f for f in args.families if f not in args.reuse]
     if args.publish is None:
         args.publish = args.trained
@@ -872,12 +898,19 @@ def main(argv=None):
     runner = Runner(args)
     jobs = accuracy_runs(runner, args)
     published = {}
-    for family in args.families:  # the CNN publishes while the KWT trains
+    # A family publishes once its supernet methods are done, beside the
+    # rest of the runs (the KWT's, the ablations, the widths alone).
+    for family in args.families:
         if family in args.reuse:
             published[family] = reused_publication(runs, family, args)
             continue
-        runs.update({k: j.result() for k, j in jobs.items() if k[0] == family})
+        methods = (*FAMILY_METHODS[family], TEACHER)
+        family_jobs = {k: j for k, j in jobs.items() if k[0] == family}
+        runs.update(
+            {k: j.result() for k, j in family_jobs.items() if k[1] in methods}
+        )
         published[family] = publish(runner, runs, family, published, args)
+    runs.update({k: j.result() for k, j in jobs.items()})
     cost = cost_scaling(args)
     speeds = {
         family: speed(folder, args)

@@ -632,8 +632,10 @@ def report(runs, cost, speeds, published, args, commands):
     command that trained each family's runs (this one's under ``None``)."""
     lines = [f"Command: `{commands[None]}`"]
     lines += [
-        f"The {family} runs and published model are reused from the earlier "
-        f"command `{commands[family]}` (its speed is measured again)."
+        f"The {family} runs "
+        + ("are" if family in args.publish else "and published model are")
+        + f" reused from the earlier command `{commands[family]}` (its "
+        "speed is measured again)."
         for family in args.reuse
     ]
     lines += [
@@ -667,7 +669,7 @@ def report(runs, cost, speeds, published, args, commands):
             f"{r['width']:g}: {r['valid_accuracy']:.2f}" for r in rows
         )
         kept = "" if family in args.publish else " (not published: kept)"
-        if family in args.reuse:
+        if family in args.reuse and family not in args.publish:
             kept = " (reused, as written by the earlier command)"
         lines.append(
             f"- `pretrained/gsc12-{family}`{kept}: {method} (best on "
@@ -852,8 +854,8 @@ def main(argv=None):
         choices=list(FAMILIES),
         help="families not trained again: their runs come from the last "
         "run's benchmarks/results.json and their published model stays in "
-        "pretrained/ (its speed is measured again); for a change of one "
-        "family's recipe",
+        "pretrained/ (its speed is measured again) unless --publish and "
+        "--publish_epochs name it; for a change of one family's recipe",
     )
     parser.add_argument(
         "--ablations",
@@ -887,8 +889,11 @@ def main(argv=None):
     args.trained = [f for f in args.families if f not in args.reuse]
     if args.publish is None:
         args.publish = args.trained
-    if set(args.publish) & set(args.reuse):
-        raise SystemExit("a --reuse family keeps its published model")
+    if set(args.publish) & set(args.reuse) - set(args.publish_epochs):
+        raise SystemExit(
+            "a --reuse family keeps its published model unless "
+            "--publish_epochs retrains it"
+        )
     command = shlex.join(["python", "benchmarks/run.py", *argv])
     check_requirements()
     os.chdir(REPO)
@@ -901,7 +906,7 @@ def main(argv=None):
     # A family publishes once its supernet methods are done, beside the
     # rest of the runs (the KWT's, the ablations, the widths alone).
     for family in args.families:
-        if family in args.reuse:
+        if family in args.reuse and family not in args.publish:
             published[family] = reused_publication(runs, family, args)
             continue
         methods = (*FAMILY_METHODS[family], TEACHER)

@@ -76,10 +76,15 @@ def found_keywords(events, words, tolerance=0.5):
     >>> found_keywords([Event("no", 5.2, 6.2, 0.9)], words)
     [Word('no', 5.000, 6.000)]
     """
+    return [word for _, word in _matches(events, words, tolerance)]
+
+
+def _matches(events, words, tolerance):
+    """``(event, keyword)`` of each event that finds a keyword."""
     open_words = [w for w in words if w.label not in NEVER_REPORTED]
-    found = []
+    matches = []
     for event in events:
-        middle = (event.start + event.end) / 2
+        middle = _middle(event)
         near = [
             w
             for w in open_words
@@ -88,8 +93,70 @@ def found_keywords(events, words, tolerance=0.5):
         if near:
             word = min(near, key=lambda w: abs(w.centre - middle))
             open_words.remove(word)
-            found.append(word)
-    return found
+            matches.append((event, word))
+    return matches
+
+
+def _middle(event):
+    """Seconds at the middle of an event's window."""
+    return (event.start + event.end) / 2
+
+
+FALSE_ALARM_KINDS = ("other keyword", "repeat", "other word", "noise")
+
+
+def false_alarm_kinds(events, words, tolerance=0.5):
+    """Count the false alarms by what they fired on.
+
+    A false alarm (an event that finds no keyword, see
+    :func:`match_events`) fired on the word whose centre is nearest the
+    middle of its window, within ``tolerance`` seconds: a keyword of another
+    label (``"other keyword"``, a confusion: that keyword is missed unless
+    another event finds it), a keyword of its label already found
+    (``"repeat"``), or a word outside the keywords (``"other word"``); with
+    no word that near, it fired on ``"noise"``.
+
+    Arguments
+    ---------
+    events : list of Event
+    words : list
+        Ground truth, as for :func:`match_events`.
+    tolerance : float
+        Seconds.
+
+    Returns
+    -------
+    dict
+        Count per kind of :data:`FALSE_ALARM_KINDS`.
+
+    Example
+    -------
+    >>> from speechbrain_slimmable.inference.events import Event
+    >>> from speechbrain_slimmable.dataio.kws_streams import Word
+    >>> words = [Word("yes", 2.0, 3.0), Word("_unknown_", 5.0, 6.0)]
+    >>> events = [Event("no", 2.1, 3.1, 0.8), Event("yes", 5.0, 6.0, 0.7),
+    ...     Event("no", 8.0, 9.0, 0.6)]
+    >>> false_alarm_kinds(events, words)
+    {'other keyword': 1, 'repeat': 0, 'other word': 1, 'noise': 1}
+    """
+    finders = {id(event) for event, _ in _matches(events, words, tolerance)}
+    kinds = dict.fromkeys(FALSE_ALARM_KINDS, 0)
+    for event in events:
+        if id(event) in finders:
+            continue
+        middle = _middle(event)
+        near = [w for w in words if abs(w.centre - middle) <= tolerance]
+        if not near:
+            kinds["noise"] += 1
+            continue
+        word = min(near, key=lambda w: abs(w.centre - middle))
+        if word.label in NEVER_REPORTED:
+            kinds["other word"] += 1
+        elif word.label == event.label:
+            kinds["repeat"] += 1
+        else:
+            kinds["other keyword"] += 1
+    return kinds
 
 
 def stream_posteriors(scorer, wav, window, hop, sample_rate):
@@ -165,8 +232,7 @@ def det_curve(posteriors, truths, hours, labels, thresholds=None, **options):
         found = false_alarms = 0
         for rows, words in zip(posteriors, truths):
             decoder = EventDecoder(labels, float(threshold), **options)
-            events = [e for row in rows for e in decoder.push(row)]
-            hits, misses = match_events(events + decoder.flush(), words)
+            hits, misses = match_events(decoded(decoder, rows), words)
             found, false_alarms = found + hits, false_alarms + misses
         curve.append(
             {
@@ -216,8 +282,7 @@ def keywords_by_snr(posteriors, truths, labels, threshold, bands, **options):
     tallies = [[0, 0, 0] for _ in bands[1:]]
     for rows, words in zip(posteriors, truths):
         decoder = EventDecoder(labels, float(threshold), **options)
-        events = [e for row in rows for e in decoder.push(row)]
-        found = set(map(id, found_keywords(events + decoder.flush(), words)))
+        found = set(map(id, found_keywords(decoded(decoder, rows), words)))
         for word in words:
             if word.label in NEVER_REPORTED:
                 continue
@@ -239,6 +304,48 @@ def keywords_by_snr(posteriors, truths, labels, threshold, bands, **options):
             zip(bands, bands[1:]), tallies
         )
     ]
+
+
+def false_alarms_by_kind(posteriors, truths, labels, threshold, **options):
+    """False alarms of all streams at ``threshold``, counted by what they
+    fired on (see :func:`false_alarm_kinds`).
+
+    Arguments
+    ---------
+    posteriors, truths, labels :
+        As for :func:`det_curve`.
+    threshold : float
+    **options : dict
+        Passed to :class:`EventDecoder` (``window``, ``hop``...).
+
+    Returns
+    -------
+    dict
+        Count per kind of :data:`FALSE_ALARM_KINDS`.
+
+    Example
+    -------
+    >>> from speechbrain_slimmable.dataio.kws_streams import Word
+    >>> rows = numpy.array([[1.0, 0.0]] * 20 + [[0.1, 0.9]] * 5)
+    >>> false_alarms_by_kind([rows], [[Word("_unknown_", 2.0, 3.0)]],
+    ...     ["_silence_", "yes"], 0.5, window=1.0, hop=0.1)
+    {'other keyword': 0, 'repeat': 0, 'other word': 1, 'noise': 0}
+    """
+    total = dict.fromkeys(FALSE_ALARM_KINDS, 0)
+    for rows, words in zip(posteriors, truths):
+        decoder = EventDecoder(labels, float(threshold), **options)
+        for kind, count in false_alarm_kinds(
+            decoded(decoder, rows), words
+        ).items():
+            total[kind] += count
+    return total
+
+
+def decoded(decoder, rows):
+    """Every event of ``decoder`` fed the posterior ``rows`` of a whole
+    stream, flushed at its end."""
+    events = [event for row in rows for event in decoder.push(row)]
+    return events + decoder.flush()
 
 
 def frr_at(curve, fa_per_hour):

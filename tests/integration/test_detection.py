@@ -27,6 +27,7 @@ from speechbrain_slimmable.inference.detection import (
     detect_chunks,
 )
 from speechbrain_slimmable.inference.detection_metrics import (
+    false_alarm_kinds,
     keywords_by_snr,
     match_events,
 )
@@ -366,3 +367,26 @@ def test_an_event_on_a_word_late_in_its_clip_finds_it():
         hop=0.1,
     )
     assert band["own_window_right"] == 1.0
+
+
+def test_false_alarms_are_sorted_by_what_they_fired_on():
+    words = [
+        Word("yes", 2.0, 3.0, centre=2.5),
+        Word("no", 6.0, 7.0, centre=6.5),
+        Word("_unknown_", 10.0, 11.0, centre=10.5),
+    ]
+    events = [
+        Event("yes", 2.0, 3.0, 0.9),  # finds "yes"
+        Event("yes", 2.3, 3.3, 0.8),  # a second event on it
+        Event("go", 6.1, 7.1, 0.7),  # "no" heard as "go"
+        Event("up", 10.2, 11.2, 0.6),  # on a word outside the keywords
+        Event("off", 14.0, 15.0, 0.6),  # on noise alone
+    ]
+    kinds = false_alarm_kinds(events, words)
+    assert kinds == {
+        "other keyword": 1,
+        "repeat": 1,
+        "other word": 1,
+        "noise": 1,
+    }
+    assert sum(kinds.values()) == match_events(events, words)[1]

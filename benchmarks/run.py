@@ -738,7 +738,8 @@ def publish(runner, runs, family, published, args):
     if family in args.light and epochs is None:
         folder = runner.output(family, method, seed) / "pretrained"
         rows = runs[family, method, seed]["widths"]
-        return method, folder, rows, "training speakers"
+        data = f"training speakers, {epochs_of(family, args)} epochs"
+        return method, folder, rows, data
     flags = METHODS.get(method, METHODS[SANDWICH]) + [PUBLISH_SPLIT]
     if method == TEACHER:
         teacher = published["cnn"][1]
@@ -749,7 +750,8 @@ def publish(runner, runs, family, published, args):
     rows = runner.train(family, name, seed, flags, epochs)["widths"]
     folder = runner.output(family, name, seed) / "pretrained"
     data = "train + test speakers"
-    return method, folder, rows, data + (f", {epochs} epochs" if epochs else "")
+    epochs = epochs or epochs_of(family, args)
+    return method, folder, rows, f"{data}, {epochs} epochs"
 
 
 def reused_runs(args):
@@ -795,7 +797,7 @@ def reused_publication(runs, family, args):
     )
     flag = "--number_of_epochs="
     epochs = [a[len(flag) :] for a in command if a.startswith(flag)]
-    if epochs and int(epochs[-1]) != epochs_of(family, args):
+    if epochs:
         data += f", {epochs[-1]} epochs"
     method = best_on_validation(runs, family, args)
     return method, folder, published["widths"], data

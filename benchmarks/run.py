@@ -155,32 +155,48 @@ class Runner:
         :func:`epochs_of`)."""
         output = self.output(family, name, seed)
         results = output / "pretrained" / "results.json"
-        if not results.is_file():
-            command = [
-                sys.executable,
-                "recipes/GSC/train.py",
-                FAMILIES[family],
-                f"--data_folder={self.args.data_folder}",
-                f"--noise_folder={self.args.noise_folder}",
-                f"--task={self.args.task}",
-                f"--output_folder={os.path.relpath(output, REPO)}",
-                f"--number_of_epochs={epochs or epochs_of(family, self.args)}",
-                f"--seed={seed}",
-                *extra,
-            ]
-            print(f"[benchmark] {family} {name} seed {seed}", flush=True)
-            output.parent.mkdir(parents=True, exist_ok=True)
-            log = output.parent / f"{output.name}.log"
-            env = dict(os.environ, OMP_NUM_THREADS="1")
-            with open(log, "w") as stream:
-                done = subprocess.run(
-                    command, cwd=REPO, env=env, stdout=stream, stderr=stream
-                )
-            if done.returncode != 0:
-                raise RuntimeError(
-                    f"{family} {name} seed {seed} failed, see {log}"
-                )
+        command = [
+            sys.executable,
+            "recipes/GSC/train.py",
+            FAMILIES[family],
+            f"--data_folder={self.args.data_folder}",
+            f"--noise_folder={self.args.noise_folder}",
+            f"--task={self.args.task}",
+            f"--output_folder={os.path.relpath(output, REPO)}",
+            f"--number_of_epochs={epochs or epochs_of(family, self.args)}",
+            f"--seed={seed}",
+            *extra,
+        ]
+        if results.is_file():
+            check_same_run(results, command[2:])
+            return json.loads(results.read_text())
+        print(f"[benchmark] {family} {name} seed {seed}", flush=True)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        log = output.parent / f"{output.name}.log"
+        env = dict(os.environ, OMP_NUM_THREADS="1")
+        with open(log, "w") as stream:
+            done = subprocess.run(
+                command, cwd=REPO, env=env, stdout=stream, stderr=stream
+            )
+        if done.returncode != 0:
+            raise RuntimeError(f"{family} {name} seed {seed} failed, see {log}")
         return json.loads(results.read_text())
+
+
+def check_same_run(results, flags):
+    """Refuse to reuse a finished run that other flags trained (say, the
+    KWT taught by a CNN since retrained): its folder must be removed first.
+    The output folder may be spelt differently."""
+
+    def kept(command):
+        return [f for f in command if not f.startswith("--output_folder=")]
+
+    recorded = json.loads(results.read_text())["command"]
+    if kept(recorded) != kept(flags):
+        raise SystemExit(
+            f"{results.parent.parent} was trained by {shlex.join(recorded)}, "
+            f"not by {shlex.join(flags)}: remove that folder to train it again"
+        )
 
 
 def ablation_flags(change):

@@ -928,9 +928,12 @@ def main(argv=None):
             published[family] = reused_publication(runs, family, args)
             continue
         methods = (*FAMILY_METHODS[family], TEACHER)
-        family_jobs = {k: j for k, j in jobs.items() if k[0] == family}
         runs.update(
-            {k: j.result() for k, j in family_jobs.items() if k[1] in methods}
+            {
+                k: j.result()
+                for k, j in jobs.items()
+                if k[0] == family and k[1] in methods
+            }
         )
         published[family] = publish(runner, runs, family, published, args)
     runs.update({k: j.result() for k, j in jobs.items()})

@@ -84,22 +84,20 @@ def _matches(events, words, tolerance):
     open_words = [w for w in words if w.label not in NEVER_REPORTED]
     matches = []
     for event in events:
-        middle = _middle(event)
-        near = [
-            w
-            for w in open_words
-            if w.label == event.label and abs(w.centre - middle) <= tolerance
-        ]
-        if near:
-            word = min(near, key=lambda w: abs(w.centre - middle))
+        same_label = [w for w in open_words if w.label == event.label]
+        word = _nearest(same_label, event, tolerance)
+        if word is not None:
             open_words.remove(word)
             matches.append((event, word))
     return matches
 
 
-def _middle(event):
-    """Seconds at the middle of an event's window."""
-    return (event.start + event.end) / 2
+def _nearest(words, event, tolerance):
+    """The word whose centre is nearest the middle of ``event``'s window,
+    if within ``tolerance`` seconds; else None."""
+    middle = (event.start + event.end) / 2
+    near = [w for w in words if abs(w.centre - middle) <= tolerance]
+    return min(near, key=lambda w: abs(w.centre - middle), default=None)
 
 
 FALSE_ALARM_KINDS = ("other keyword", "repeat", "other word", "noise")
@@ -144,13 +142,10 @@ def false_alarm_kinds(events, words, tolerance=0.5):
     for event in events:
         if id(event) in finders:
             continue
-        middle = _middle(event)
-        near = [w for w in words if abs(w.centre - middle) <= tolerance]
-        if not near:
+        word = _nearest(words, event, tolerance)
+        if word is None:
             kinds["noise"] += 1
-            continue
-        word = min(near, key=lambda w: abs(w.centre - middle))
-        if word.label in NEVER_REPORTED:
+        elif word.label in NEVER_REPORTED:
             kinds["other word"] += 1
         elif word.label == event.label:
             kinds["repeat"] += 1

@@ -30,9 +30,11 @@ from speechbrain_slimmable.utils.quiet import muted
 FEATURES_MODULE = "compute_features"
 NAME_SCOPES = "pkg.torch.onnx.name_scopes"
 TIME_AXES = {"waveform": "samples", "features": "frames"}
+# Largest constant (elements) the int8 conversion folds into the file.
+FOLDED_SIZE_LIMIT = 8192
 
 
-def with_features(compute_features, model):
+def with_features(compute_features, model, for_onnx=False):
     """Chain a feature front end and a model: waveform in, logits out.
 
     Arguments
@@ -45,6 +47,10 @@ def with_features(compute_features, model):
         (the same features, its filterbank computed once).
     model : torch.nn.Module
         Features to logits ``(batch, n_classes)``.
+    for_onnx : bool
+        The chain is for an ONNX graph: the ``Fbank``'s power spectrum is
+        a convolution, the faster in onnxruntime (see
+        :func:`~speechbrain_slimmable.inference.fbank.inference_front_end`).
 
     Returns
     -------
@@ -61,7 +67,10 @@ def with_features(compute_features, model):
     return torch.nn.Sequential(
         collections.OrderedDict(
             [
-                (FEATURES_MODULE, inference_front_end(compute_features)),
+                (
+                    FEATURES_MODULE,
+                    inference_front_end(compute_features, for_onnx=for_onnx),
+                ),
                 ("model", model),
             ]
         )
@@ -102,7 +111,9 @@ def export_onnx(
     add up to ``count_parameters(subnet)`` plus the running statistics
     (graph optimisation is left to onnxruntime, so no tensor is merged or
     renamed). The front end adds its own buffers (``compute_features.*``:
-    window, filterbank).
+    SpeechBrain's ``Fbank`` its DFT basis and filterbank, computing its
+    power spectrum as a convolution, see
+    :class:`~speechbrain_slimmable.inference.fbank.ConvolutionalPowerSpectrum`).
 
     After export the file is checked with ``onnx.checker`` and run with
     onnxruntime on ``example_input``: a larger difference from PyTorch than
@@ -127,8 +138,10 @@ def export_onnx(
         then the int8 file is run on the example too.
     atol : float, optional
         Largest accepted difference on the logits; by default 1e-4 for
-        features in and 1e-3 for waveforms in (the ONNX STFT differs from
-        torch's by about 1e-3 on log-mel values).
+        features in and 1e-3 for waveforms in (a front end other than
+        SpeechBrain's ``Fbank`` keeps its STFT, which onnxruntime computes
+        with a DFT differing from torch's by about 1e-3 on log-mel values at
+        ``n_fft=400``).
     metadata : dict, optional
         More ``metadata_props`` entries, e.g. ``labels`` or
         ``sample_rate``; a value that is not a string is written as JSON.
@@ -170,7 +183,8 @@ def export_onnx(
     subnet = extract_subnet(model, width).cpu().eval()
     net, name = subnet, "features"
     if compute_features is not None:
-        net = with_features(compute_features, subnet).cpu().eval()
+        net = with_features(compute_features, subnet, for_onnx=True)
+        net = net.cpu().eval()
         name = "waveform"
     example_input = example_input.cpu()
     if atol is None:
@@ -273,8 +287,13 @@ def quantize_onnx(source, path):
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxscript import optimizer
 
-    graph = optimizer.optimize(onnx.load(os.fspath(source)))
-    front_end = [node.name for node in graph.graph.node if _in_front_end(node)]
+    # Constants are folded up to a size: the front end's DFT basis stays
+    # the small subgraph it is in the float file (onnxruntime folds it when
+    # it loads the file), not 100k stored numbers.
+    graph = optimizer.optimize(
+        onnx.load(os.fspath(source)), output_size_limit=FOLDED_SIZE_LIMIT
+    )
+    front_end = _front_end_nodes(graph.graph)
     # onnxruntime's hint to run its pre-processing (graph optimisation,
     # shape inference) first: the graph was just optimised.
     with muted("root", "Please consider to run pre-processing"):
@@ -384,6 +403,21 @@ def _in_front_end(node):
     """Whether ``node`` belongs to the feature front end (by its name)."""
     module = node.name.split("/")[0]
     return module.split(".")[0] == FEATURES_MODULE and "/" in node.name
+
+
+def _front_end_nodes(graph):
+    """Names of the front end's nodes: those named after it, and every node
+    they depend on (the graph optimiser names the nodes it makes anew,
+    e.g. a ``Pad`` fused into the ``Conv`` of the power spectrum)."""
+    producers = {out: node for node in graph.node for out in node.output}
+    found = {}
+    pending = [node for node in graph.node if _in_front_end(node)]
+    while pending:
+        node = pending.pop()
+        if node.name not in found:
+            found[node.name] = node
+            pending += [producers[i] for i in node.input if i in producers]
+    return list(found)
 
 
 def _require_onnx():

@@ -5,6 +5,7 @@ compared with PyTorch. The features-in graphs of the generic exporter are
 tested in ``test_export_features.py``.
 """
 
+import collections
 import json
 import os
 import re
@@ -26,7 +27,7 @@ from speechbrain_slimmable.inference.export import (
 )
 
 RATE = 16000
-WAVEFORM_ATOL = 1e-3  # the ONNX STFT differs from torch's by about 1e-3
+WAVEFORM_ATOL = 1e-3  # export_onnx's default for waveforms in
 
 
 @pytest.fixture(scope="module")
@@ -154,8 +155,11 @@ def test_int8_keeps_the_front_end_in_float(classifier, graphs, tmp_path):
     report = graphs[classifier.widths[0]]
     path = tmp_path / "int8.onnx"
     quantize_onnx(report["path"], path)
-    ops = {node.op_type for node in onnx.load(path).graph.node}
-    assert {"ConvInteger", "STFT", "MatMul"} <= ops  # MatMul: mel filterbank
+    ops = collections.Counter(n.op_type for n in onnx.load(path).graph.node)
+    # In float: the power spectrum (a convolution) and the mel filterbank;
+    # every convolution of the model is int8.
+    assert ops["Conv"] == 1 and ops["MatMul"] == 1
+    assert ops["ConvInteger"] > 1
     assert os.path.getsize(path) < 0.5 * os.path.getsize(report["path"])
     session = onnx_session(path)
     got = run_onnx(session, noise(4))

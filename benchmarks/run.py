@@ -20,7 +20,9 @@ TC-ResNet (CNN) and KWT:
    models, and per training step with 4, 8 and 16 widths;
 5. size and speed per width: parameters, MACs, ONNX size, batch-1 latency of
    one 1-s clip (features included) in PyTorch eager and onnxruntime, and
-   the supernet's overhead at width 1.0 against its extracted subnet.
+   the supernet's overhead at width 1.0 against its extracted subnet, and
+   the front end alone with its power spectrum as ONNX's ``STFT`` or as a
+   convolution.
 
 It then trains the published models on the training and test speakers
 (validation speakers kept for model selection) and writes them to
@@ -397,6 +399,7 @@ def speed(folder, args):
             [lambda: model(front_end(clip)), partial(subnet, clip)],
             4 * args.repeats,
         )
+        front_end_ms = front_end_speed(classifier, clip, Path(tmp), args)
     widest = rows[0]
     for row in rows:
         for key in SPEED_KEYS:
@@ -407,7 +410,32 @@ def speed(folder, args):
         "subnet_eager_ms": round(subnet_ms, 3),
         "ratio": round(supernet_ms / subnet_ms, 3),
     }
-    return rows, overhead
+    return rows, overhead, front_end_ms
+
+
+def front_end_speed(classifier, clip, folder, args):
+    """The front end alone (waveform to the model's features, the same at
+    every width), timed in turn: eager, and in onnxruntime with the power
+    spectrum as ONNX's ``STFT`` or as the convolution ``export_onnx``
+    writes."""
+    from speechbrain_slimmable.inference.export import (
+        export_onnx,
+        onnx_session,
+        run_onnx,
+    )
+    from speechbrain_slimmable.inference.fbank import inference_front_end
+
+    calls = [partial(classifier.front_end, clip)]
+    for for_onnx in (False, True):
+        path = folder / f"front-end-{for_onnx}.onnx"
+        front_end = inference_front_end(
+            classifier.mods.compute_features, for_onnx=for_onnx
+        )
+        export_onnx(front_end.eval(), path, 1.0, clip, atol=1e-3)
+        calls.append(partial(run_onnx, onnx_session(path, threads=1), clip))
+    medians = medians_ms(calls, 4 * args.repeats)
+    keys = ("eager_ms", "stft_ms", "convolution_ms")
+    return {key: round(ms, 3) for key, ms in zip(keys, medians)}
 
 
 def per_width(runs, family, method, seeds, key="accuracy"):
@@ -525,7 +553,7 @@ def findings(runs, speeds, args):
                 f" at {len(WIDTHS) - len(behind)} of {len(WIDTHS)} widths"
                 + (f"; behind at {text} points." if behind else ".")
             )
-    for family, (rows, overhead) in speeds.items():
+    for family, (rows, overhead, _) in speeds.items():
         narrow = rows[-1]
         lines.append(
             f"- {family}: width {narrow['width']:g} runs in "
@@ -618,7 +646,7 @@ def speed_table(speeds):
         " onnxruntime (ms) | ratio | onnxruntime, model only (ms) | ratio |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for family, (rows, _) in speeds.items():
+    for family, (rows, _, _) in speeds.items():
         for r in rows:
             lines.append(
                 f"| {family} | {r['width']:g} | {r['params']:,} | "
@@ -635,10 +663,27 @@ def speed_table(speeds):
         "| model | supernet (ms) | subnet (ms) | ratio |",
         "| --- | --- | --- | --- |",
     ]
-    for family, (_, overhead) in speeds.items():
+    for family, (_, overhead, _) in speeds.items():
         lines.append(
             f"| {family} | {overhead['supernet_eager_ms']} | "
             f"{overhead['subnet_eager_ms']} | {overhead['ratio']} |"
+        )
+    lines += [
+        "",
+        "The front end alone (waveform to the model's features, the same at"
+        " every width), timed in turn, median of 4x the repeats: eager, and"
+        " in onnxruntime with the power spectrum as ONNX's `STFT` or as one"
+        " convolution with the windowed DFT basis (what `export_onnx`"
+        " writes):",
+        "",
+        "| model | eager (ms) | onnxruntime, STFT (ms) |"
+        " onnxruntime, convolution (ms) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for family, (_, _, front_end) in speeds.items():
+        lines.append(
+            f"| {family} | {front_end['eager_ms']} | "
+            f"{front_end['stft_ms']} | {front_end['convolution_ms']} |"
         )
     return lines + [""]
 

@@ -19,7 +19,8 @@ in streams", says how its models were trained)::
                   "-5..25 dB=results/noise/all+KD_m5-25_seed1/pretrained"
 
 Writes ``benchmarks/detection_recipes.md`` and the README section between
-``<!-- detection-recipes:start -->`` and its end marker.
+``<!-- detection-recipes:start -->`` and its end marker (``--name NAME``:
+``benchmarks/NAME.md``, dashes as underscores, and the section ``NAME``).
 
 Authors
  * speechbrain-slimmable developers 2026
@@ -119,6 +120,12 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--test_passes", type=int, default=2)
     parser.add_argument("--valid_passes", type=int, default=1)
+    parser.add_argument(
+        "--name",
+        default="detection-recipes",
+        help="the README section and benchmarks/NAME.md to write (one per "
+        "comparison)",
+    )
     args = parser.parse_args()
     for _, folder in args.sources:
         check_unseen(folder)
@@ -133,12 +140,12 @@ def main():
         f"{relative(args.data_folder)} --noise_folder "
         f"{relative(args.noise_folder)} --seed {args.seed} --data_seed "
         f"{args.data_seed} --test_passes {args.test_passes} --valid_passes "
-        f"{args.valid_passes} --sources {sources}"
+        f"{args.valid_passes} --name {args.name} --sources {sources}"
     )
     table = markdown(results, command)
     print(table)
-    (HERE / "detection_recipes.md").write_text(table)
-    update_readme("detection-recipes", table)
+    (HERE / f"{args.name.replace('-', '_')}.md").write_text(table)
+    update_readme(args.name, table)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import os
 import re
 import tempfile
 
+import numpy
 import torch
 
 from speechbrain_slimmable import __version__
@@ -224,7 +225,7 @@ def export_onnx(
                 verbose=False,
             )
             expected = net(example_input).numpy()
-        graph = _tidy(onnx.load(float_path))
+        graph = _without_zero_biases(_tidy(onnx.load(float_path)))
         _name_time_axis(graph, TIME_AXES[name])
         onnx.save(_with_metadata(graph, metadata), float_path)
         onnx.checker.check_model(float_path)
@@ -363,6 +364,53 @@ def _tidy(model):
     ):
         del item.metadata_props[:]
     return model
+
+
+def _without_zero_biases(model):
+    """Drop the zero biases the exporter gives a convolution without one.
+
+    ``torch.onnx`` writes ``conv1d(x, w, bias=None)`` as a ``Conv`` whose
+    bias is ``Expand(CastLike(0.0, x), shape)``, computed on every call
+    (onnxruntime does not fold it: it depends on ``x``), which also keeps
+    onnxruntime from fusing the ``BatchNormalization`` after it into the
+    convolution. ``Conv``'s bias is optional: without it the values are the
+    same and the nodes that only computed it are removed.
+    """
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = model.graph
+    producers = {out: node for node in graph.node for out in node.output}
+
+    def is_zero_scalar(name):
+        node = producers.get(name)
+        while node is not None and node.op_type in ("Cast", "CastLike"):
+            node = producers.get(node.input[0])
+        if node is None or node.op_type != "Constant":
+            return False
+        value = helper.get_attribute_value(node.attribute[0])
+        if isinstance(value, TensorProto):
+            value = numpy_helper.to_array(value)
+        return numpy.size(value) == 1 and not numpy.any(value)
+
+    for node in graph.node:
+        if node.op_type == "Conv" and len(node.input) == 3:
+            bias = producers.get(node.input[2])
+            if bias is not None and bias.op_type == "Expand":
+                if is_zero_scalar(bias.input[0]):
+                    del node.input[2]
+    # Remove what no longer feeds anything, until nothing changes.
+    while True:
+        used = {name for node in graph.node for name in node.input}
+        used |= {output.name for output in graph.output}
+        dead = [
+            node
+            for node in graph.node
+            if not any(out in used for out in node.output)
+        ]
+        if not dead:
+            return model
+        for node in dead:
+            graph.node.remove(node)
 
 
 def _name_time_axis(model, name):

@@ -151,6 +151,21 @@ def test_weights_add_up_to_the_subnet(classifier, graphs):
         assert all(k.startswith("compute_features.") for k in others)
 
 
+def test_convolutions_compute_no_bias_per_call(graphs):
+    # The exporter's zero bias of a convolution without one is dropped: a
+    # bias is a stored weight, or there is none.
+    for report in graphs.values():
+        model = onnx.load(report["path"])
+        stored = {i.name for i in model.graph.initializer}
+        convs = [n for n in model.graph.node if n.op_type == "Conv"]
+        assert convs
+        assert all(len(n.input) == 2 or n.input[2] in stored for n in convs), [
+            list(n.input)
+            for n in convs
+            if n.input[2:] and n.input[2] not in stored
+        ]
+
+
 def test_int8_keeps_the_front_end_in_float(classifier, graphs, tmp_path):
     report = graphs[classifier.widths[0]]
     path = tmp_path / "int8.onnx"

@@ -9,9 +9,10 @@ log-mel features (SpeechBrain's own STFT and log compression) with a plain
 matrix product. :func:`inference_front_end` swaps it into a front end.
 
 For ONNX, the power spectrum can be one convolution instead
-(:class:`ConvolutionalPowerSpectrum`): onnxruntime's ``STFT`` takes 0.67 ms
-on a 1-s clip at ``n_fft=512`` on one thread (most of a waveform-in graph),
-a convolution with the windowed DFT basis 0.3 ms for the same features.
+(:class:`ConvolutionalPowerSpectrum`): in onnxruntime, on one thread, the
+front end takes about twice as long with its ``STFT`` as with a convolution
+with the windowed DFT basis (``benchmarks/run.py`` times both, section 4 of
+its results).
 
 Authors
  * speechbrain-slimmable developers 2026

@@ -379,7 +379,7 @@ def _without_zero_biases(model):
     from onnx import TensorProto, helper, numpy_helper
 
     graph = model.graph
-    producers = {out: node for node in graph.node for out in node.output}
+    producers = _producers(graph)
 
     def is_zero_scalar(name):
         node = producers.get(name)
@@ -457,7 +457,7 @@ def _front_end_nodes(graph):
     """Names of the front end's nodes: those named after it, and every node
     they depend on (the graph optimiser names the nodes it makes anew,
     e.g. a ``Pad`` fused into the ``Conv`` of the power spectrum)."""
-    producers = {out: node for node in graph.node for out in node.output}
+    producers = _producers(graph)
     found = {}
     pending = [node for node in graph.node if _in_front_end(node)]
     while pending:
@@ -466,6 +466,11 @@ def _front_end_nodes(graph):
             found[node.name] = node
             pending += [producers[i] for i in node.input if i in producers]
     return list(found)
+
+
+def _producers(graph):
+    """Each value name of an ONNX graph to the node that outputs it."""
+    return {out: node for node in graph.node for out in node.output}
 
 
 def _require_onnx():

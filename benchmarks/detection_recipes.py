@@ -8,6 +8,9 @@ per width, the keywords found at most 72 false alarms per hour on each, the
 false rejection rate at 10 false alarms per hour on the test streams, and
 the clip accuracy of its training run (``results.json``). A recipe is
 chosen on the valid columns; the test columns say what it gives.
+``--smoothing`` decodes each model's posteriors again with each number of
+windows the decoder averages (a line per model, width and smoothing), so
+the decoder's default is chosen the same way.
 
 Usage (about 2 minutes a model on one thread; README.md, "Keyword detection
 in streams", says how its models were trained)::
@@ -44,6 +47,7 @@ from detection import (
 from readme import update_readme
 
 from speechbrain_slimmable.inference.detection_metrics import det_curve, frr_at
+from speechbrain_slimmable.inference.events import DEFAULT_SMOOTHING
 
 HERE = Path(__file__).resolve().parent
 
@@ -63,9 +67,14 @@ def named_source(text):
 
 
 def detection_per_width(source, args):
-    """Per width: found at 72 FA/h (valid, test) and FRR at 10 FA/h (test)."""
+    """Per smoothing and width: found at 72 FA/h (valid, test) and FRR at
+    10 FA/h (test), with the clip accuracies of the training run."""
     classifier, rate, window, labels = load_classifier(source)
-    rows = {width: {} for width in classifier.widths}
+    rows = {
+        (smoothing, width): {}
+        for smoothing in args.smoothing
+        for width in classifier.widths
+    }
     for split, passes in (
         ("valid", args.valid_passes),
         ("test", args.test_passes),
@@ -74,38 +83,67 @@ def detection_per_width(source, args):
         posteriors, truths, hours = posteriors_per_width(
             classifier, streams, rate, window
         )
-        for width, row in rows.items():
+        for (smoothing, width), row in rows.items():
             curve = det_curve(
-                posteriors[width], truths, hours, labels, window=window, hop=HOP
+                posteriors[width],
+                truths,
+                hours,
+                labels,
+                window=window,
+                hop=HOP,
+                smoothing=smoothing,
             )
             row[f"{split}_found"] = 1 - frr_at(curve, GOAL_FA)
             if split == "test":
                 row["test_frr_at_10"] = frr_at(curve, 10.0)
     with open(os.path.join(source, "results.json")) as stream:
         accuracy = {r["width"]: r for r in json.load(stream)["widths"]}
-    for width, row in rows.items():
+    for (_, width), row in rows.items():
         row["valid_accuracy"] = accuracy[width]["valid_accuracy"]
         row["test_accuracy"] = accuracy[width]["accuracy"]
     return rows
 
 
 def markdown(results, command):
-    """The comparison table, one line per model and width."""
+    """The comparison table, one line per model, smoothing and width."""
     lines = [
         f"Command: `{command}`",
         "",
-        "| recipe | width | found @ 72 FA/h, valid | found @ 72 FA/h, test "
-        "| FRR @ 10 FA/h, test | clip accuracy, valid | clip accuracy, test |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| recipe | smoothing | width | found @ 72 FA/h, valid | "
+        "found @ 72 FA/h, test | FRR @ 10 FA/h, test | clip accuracy, valid "
+        "| clip accuracy, test |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, rows in results.items():
-        for width, r in rows.items():
+        for (smoothing, width), r in rows.items():
             lines.append(
-                f"| {name} | {width:g} | {100 * r['valid_found']:.1f} % | "
+                f"| {name} | {smoothing} | {width:g} | "
+                f"{100 * r['valid_found']:.1f} % | "
                 f"{100 * r['test_found']:.1f} % | "
                 f"{100 * r['test_frr_at_10']:.1f} % | "
                 f"{r['valid_accuracy']:.2f} % | {r['test_accuracy']:.2f} % |"
             )
+    smoothings = sorted({s for rows in results.values() for s, _ in rows})
+    if len(smoothings) > 1:
+        lines += [
+            "",
+            "Per smoothing, the mean over the models and widths above:",
+            "",
+            "| smoothing | found @ 72 FA/h, valid | found @ 72 FA/h, test |",
+            "| --- | --- | --- |",
+        ]
+        for smoothing in smoothings:
+            chosen = [
+                r
+                for rows in results.values()
+                for (s, _), r in rows.items()
+                if s == smoothing
+            ]
+            valid, test = (
+                100 * sum(r[key] for r in chosen) / len(chosen)
+                for key in ("valid_found", "test_found")
+            )
+            lines.append(f"| {smoothing} | {valid:.2f} % | {test:.2f} % |")
     return "\n".join(lines) + "\n"
 
 
@@ -120,6 +158,13 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--test_passes", type=int, default=2)
     parser.add_argument("--valid_passes", type=int, default=1)
+    parser.add_argument(
+        "--smoothing",
+        type=int,
+        nargs="+",
+        default=[DEFAULT_SMOOTHING],
+        help="windows the decoder averages; one line per value",
+    )
     parser.add_argument(
         "--name",
         default="detection-recipes",
@@ -140,7 +185,9 @@ def main():
         f"{relative(args.data_folder)} --noise_folder "
         f"{relative(args.noise_folder)} --seed {args.seed} --data_seed "
         f"{args.data_seed} --test_passes {args.test_passes} --valid_passes "
-        f"{args.valid_passes} --name {args.name} --sources {sources}"
+        f"{args.valid_passes} --smoothing "
+        f"{' '.join(map(str, args.smoothing))} --name {args.name} "
+        f"--sources {sources}"
     )
     table = markdown(results, command)
     print(table)

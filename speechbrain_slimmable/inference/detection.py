@@ -17,7 +17,7 @@ mid-chunk is flushed.
 **Delay bound.** An event is decided ``lookahead`` windows after the
 smoothed score first crosses the threshold, so it is yielded as soon as the
 stream holds the audio up to ``event.end + (smoothing - 1 + lookahead) *
-hop`` seconds (0.7 s with the defaults), or when the stream ends; a
+hop`` seconds (1.1 s with the defaults), or when the stream ends; a
 detector that scores every ``score_every`` seconds adds up to
 ``score_every - hop`` to that.
 

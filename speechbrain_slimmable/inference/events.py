@@ -14,6 +14,7 @@ import numpy
 
 NEVER_REPORTED = ("_unknown_", "_silence_")
 DEFAULT_THRESHOLD = 0.8
+DEFAULT_SMOOTHING = 9  # windows; chosen on valid streams (README)
 
 
 class Event(collections.namedtuple("Event", "label start end score")):
@@ -83,7 +84,7 @@ class EventDecoder:
         threshold=DEFAULT_THRESHOLD,
         window=1.0,
         hop=0.1,
-        smoothing=5,
+        smoothing=DEFAULT_SMOOTHING,
         lookahead=3,
         refractory=10,
         release=0.5,

@@ -1,9 +1,9 @@
 """Keyword detection in long audio and streams (issue 11).
 
 Delay bound checked here: an event is yielded by the chunk that brings the
-stream past ``event.end + (smoothing - 1 + lookahead) * hop`` seconds (0.7 s
-with the defaults), so with 0.1 s chunks at most 0.8 s after the end of the
-event's window.
+stream past ``event.end + (smoothing - 1 + lookahead) * hop`` seconds (with
+the defaults, 9 windows and 3, 1.1 s), so with 0.1 s chunks at most 1.2 s
+after the end of the event's window.
 """
 
 import io
@@ -33,6 +33,7 @@ from speechbrain_slimmable.inference.detection_metrics import (
 )
 from speechbrain_slimmable.inference.detector import window_scorer
 from speechbrain_slimmable.inference.events import (
+    DEFAULT_SMOOTHING,
     DEFAULT_THRESHOLD,
     Event,
     EventDecoder,
@@ -137,20 +138,20 @@ def test_one_sample_chunks(classifier, two_keywords):
 
 @pytest.mark.parametrize("score_every", [None, 0.5])
 def test_events_come_with_bounded_delay(classifier, two_keywords, score_every):
-    detector_options = {"smoothing": 5, "lookahead": 3}  # the defaults
     audio, chunk = two_keywords[1], RATE // 10
     fed, arrivals = 0, []
     from speechbrain_slimmable.inference.detector import build_detector
 
     detector = build_detector(
-        classifier, threshold=0.5, score_every=score_every, **detector_options
+        classifier, threshold=0.5, score_every=score_every
     )
+    lookahead = detector.decoder.lookahead  # the defaults
     for piece in chunked(audio, chunk):
         fed += piece.numel()
         arrivals += [(event, fed / RATE) for event in detector.push(piece)]
     assert len(arrivals) == 2  # both decided before the stream ended
     waiting = 0.0 if score_every is None else score_every - 0.1
-    bound = (5 - 1 + 3) * 0.1 + chunk / RATE + waiting
+    bound = (DEFAULT_SMOOTHING - 1 + lookahead) * 0.1 + chunk / RATE + waiting
     for event, seconds in arrivals:
         assert seconds <= event.end + bound + 1e-6
 

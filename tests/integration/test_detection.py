@@ -197,7 +197,7 @@ def test_memory_stays_flat_on_an_hour():
         largest = max(largest, detector.buffered)
     assert detector.flush() == []
     assert largest < detector.window
-    assert len(decoder._recent) <= decoder._recent.maxlen == 5
+    assert len(decoder._recent) <= decoder._recent.maxlen == DEFAULT_SMOOTHING
     assert detector.windows == 1 + (360 * (10 * RATE + 1) - RATE) // 1600 + 1
 
 

@@ -33,7 +33,7 @@ the published model of the same recipe::
     python benchmarks/detection.py --source results/cnn_epochs/1/40/pretrained \\
         --data_folder ../shared/data/gsc12_dev \\
         --noise_folder ../shared/data/background_noise \\
-        --test_passes 2 --valid_passes 1 --rtf_seconds 60 --target_fa 50
+        --test_passes 2 --valid_passes 3 --rtf_seconds 60 --target_fa 60
     python benchmarks/detection.py --data_folder ../shared/data/gsc12_dev \\
         --noise_folder ../shared/data/background_noise \\
         --apply_thresholds pretrained/gsc12-cnn

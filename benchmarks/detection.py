@@ -27,8 +27,10 @@ used in training), at varied noise levels and SNRs. Per width:
    (the same events, decided up to ``score_every - hop`` seconds later).
 
 Usage (about 3 minutes on 2 CPU cores with the passes below), on a model
-trained on the training speakers only, then writing its thresholds into
-the published model of the same recipe::
+trained on the training speakers only, then choosing the thresholds of the
+published model of the same recipe (trained on the training and test
+speakers, never the valid ones) on its own valid streams by the same rule,
+written into its folder::
 
     python benchmarks/detection.py --source results/cnn_epochs/1/40/pretrained \\
         --data_folder ../shared/data/gsc12_dev \\
@@ -36,7 +38,7 @@ the published model of the same recipe::
         --test_passes 2 --valid_passes 3 --rtf_seconds 60 --target_fa 60
     python benchmarks/detection.py --data_folder ../shared/data/gsc12_dev \\
         --noise_folder ../shared/data/background_noise \\
-        --apply_thresholds pretrained/gsc12-cnn
+        --valid_passes 3 --target_fa 60 --apply_thresholds pretrained/gsc12-cnn
 
 A model folder whose training took in the test speakers (``results.json``
 naming ``--train_splits=[train,test]``, as published models are trained)
@@ -45,7 +47,8 @@ is refused: evaluate the train-only model of the same recipe instead.
 Writes ``benchmarks/detection_results.{json,md}`` and
 ``benchmarks/detection_det.png`` only when every step succeeded, and with
 ``--write_threshold`` the thresholds into the model folder's
-``hyperparams.yaml``.
+``hyperparams.yaml``; ``--apply_thresholds`` writes them and
+``benchmarks/detection_published.md``.
 
 Authors
  * speechbrain-slimmable developers 2026
@@ -104,12 +107,13 @@ def check_requirements(args):
             raise SystemExit(f"no folder {folder}")
 
 
-def check_unseen(source):
-    """Fail if the model folder's training run took in the test speakers.
+def check_unseen(source, split="test"):
+    """Fail if the model folder's training run took in ``split``'s speakers.
 
     Its ``results.json`` (written by the recipe) keeps the training
     command; ``--train_splits`` with ``test`` (how models are published)
-    leaves no unseen speakers for the test streams here.
+    leaves no unseen speakers for the test streams here, and one with
+    ``valid`` none for the valid streams.
     """
     path = os.path.join(source, "results.json")
     if not os.path.isfile(path):
@@ -117,10 +121,10 @@ def check_unseen(source):
     with open(path) as stream:
         command = json.load(stream).get("command", [])
     splits = [a for a in command if a.startswith("--train_splits=")]
-    if splits and "test" in splits[-1]:
+    if splits and split in splits[-1]:
         raise SystemExit(
-            f"{source} was trained with {splits[-1]}: its test speakers are "
-            "not unseen; evaluate a model trained on the train split only"
+            f"{source} was trained with {splits[-1]}: its {split} speakers "
+            "are not unseen; use a model whose training left them out"
         )
 
 
@@ -286,6 +290,63 @@ def markdown(rows, hours, curves, every):
     return "\n".join(lines) + "\n"
 
 
+def thresholds_on_valid(args):
+    """Choose the thresholds of the model in ``--apply_thresholds`` on its
+    own valid streams, write them into its folder and report them.
+
+    The same rule as the main run (the lowest threshold with at most
+    ``--target_fa`` false alarms per hour on ``--valid_passes`` passes), on
+    the model that ``detect`` will run, so that none of its widths inherits
+    the false alarm rate of another training run.
+    """
+    folder = args.apply_thresholds
+    check_unseen(folder, "valid")
+    torch.set_num_threads(1)
+    classifier, rate, window, labels = load_classifier(folder)
+    streams = split_streams(args, "valid", args.valid_passes, rate)
+    posteriors, truths, hours = posteriors_per_width(
+        classifier, streams, rate, window
+    )
+    thresholds, lines = {}, []
+    for width in classifier.widths:
+        curve = det_curve(
+            posteriors[width], truths, hours, labels, window=window, hop=HOP
+        )
+        thresholds[width] = choose_threshold(curve, args.target_fa)
+        chosen = next(r for r in curve if r["threshold"] == thresholds[width])
+        lines.append(
+            f"| {width} | {thresholds[width]:.2f} | "
+            f"{100 * (1 - chosen['frr']):.1f} % | "
+            f"{chosen['fa_per_hour']:.1f} |"
+        )
+    write_detection_threshold(folder, thresholds)
+    command = (
+        "python benchmarks/detection.py --data_folder "
+        f"{relative(args.data_folder)} --noise_folder "
+        f"{relative(args.noise_folder)} --seed {args.seed} --data_seed "
+        f"{args.data_seed} --valid_passes {args.valid_passes} --target_fa "
+        f"{args.target_fa:g} --apply_thresholds {relative(folder)}"
+    )
+    table = "\n".join(
+        [
+            f"Command: `{command}`",
+            "",
+            f"The thresholds written into `{relative(folder)}`, chosen on its "
+            f"own {hours:.2f} h of valid streams ({chosen['keywords']} "
+            f"keywords; the lowest with at most {args.target_fa:g} false "
+            "alarms per hour), and what they give there.",
+            "",
+            "| width | threshold | found | FA/h |",
+            "| --- | --- | --- | --- |",
+            *lines,
+            "",
+        ]
+    )
+    print(table)
+    (HERE / "detection_published.md").write_text(table)
+    update_readme("detection-published", table)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     parser.add_argument("--source", default="pretrained/gsc12-cnn")
@@ -315,29 +376,13 @@ def main():
     parser.add_argument(
         "--apply_thresholds",
         metavar="FOLDER",
-        help="only write the thresholds of the last run "
-        "(detection_results.json) into FOLDER, e.g. the published model "
-        "trained by the same recipe on more speakers, refresh the tables "
-        "from that run, and stop",
+        help="only choose the thresholds of the model in FOLDER (e.g. the "
+        "published model, trained on more speakers but never the valid "
+        "ones) on its own valid streams, write them into it, and stop",
     )
     args = parser.parse_args()
     if args.apply_thresholds:
-        results = json.loads((HERE / "detection_results.json").read_text())
-        thresholds = {row["width"]: row["threshold"] for row in results["rows"]}
-        write_detection_threshold(args.apply_thresholds, thresholds)
-        print(
-            f"wrote the thresholds chosen for {results['source']}, "
-            f"{thresholds}, into {args.apply_thresholds}"
-        )
-        table = markdown(
-            results["rows"],
-            results["hours"],
-            results["det"],
-            results["score_every"],
-        )
-        (HERE / "detection_results.md").write_text(table)
-        update_readme("detection", table)
-        print(table)
+        thresholds_on_valid(args)
         return
     check_requirements(args)
     check_unseen(args.source)

@@ -300,6 +300,9 @@ def thresholds_on_valid(args):
     the false alarm rate of another training run.
     """
     folder = args.apply_thresholds
+    for needed in (folder, args.data_folder, args.noise_folder):
+        if not os.path.isdir(needed):
+            raise SystemExit(f"no folder {needed}")
     check_unseen(folder, "valid")
     torch.set_num_threads(1)
     classifier, rate, window, labels = load_classifier(folder)

@@ -102,7 +102,12 @@ def check_requirements(args):
     missing = [m for m in REQUIRED if importlib.util.find_spec(m) is None]
     if missing:
         raise SystemExit(f"missing packages: {', '.join(missing)}")
-    for folder in (args.source, args.data_folder, args.noise_folder):
+    check_folders(args.source, args.data_folder, args.noise_folder)
+
+
+def check_folders(*folders):
+    """Fail, naming the first, if any of ``folders`` is missing."""
+    for folder in folders:
         if not os.path.isdir(folder):
             raise SystemExit(f"no folder {folder}")
 
@@ -300,9 +305,7 @@ def thresholds_on_valid(args):
     the false alarm rate of another training run.
     """
     folder = args.apply_thresholds
-    for needed in (folder, args.data_folder, args.noise_folder):
-        if not os.path.isdir(needed):
-            raise SystemExit(f"no folder {needed}")
+    check_folders(folder, args.data_folder, args.noise_folder)
     check_unseen(folder, "valid")
     torch.set_num_threads(1)
     classifier, rate, window, labels = load_classifier(folder)

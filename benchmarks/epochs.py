@@ -78,7 +78,9 @@ def recipe_rows(runs):
                     ]
                 )
             )
-            lines.append(f"| {name} | {seeds} | {split} | {' | '.join(cells)} |")
+            lines.append(
+                f"| {name} | {seeds} | {split} | {' | '.join(cells)} |"
+            )
     return lines
 
 

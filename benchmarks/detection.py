@@ -32,7 +32,7 @@ published model of the same recipe (trained on the training and test
 speakers, never the valid ones) on its own valid streams by the same rule,
 written into its folder::
 
-    python benchmarks/detection.py --source results/cnn_epochs/1/40/pretrained \\
+    python benchmarks/detection.py --source results/cnn_epochs/1/60/pretrained \\
         --data_folder ../shared/data/gsc12_dev \\
         --noise_folder ../shared/data/background_noise \\
         --test_passes 2 --valid_passes 3 --rtf_seconds 60 --target_fa 60

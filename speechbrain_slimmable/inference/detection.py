@@ -14,6 +14,13 @@ where ``n`` is the length of the audio; the audio is zero-padded at its end
 to fill the last window, so every sample is read and a stream that ends
 mid-chunk is flushed.
 
+**Digital silence.** A window whose samples all stay below one step of
+16-bit audio (``DIGITAL_SILENCE`` of full scale: a muted microphone, the
+padding of a file) is not scored as speech: its posteriors are zeros, so it
+fires nothing. Training never shows a model exact silence, which its
+per-utterance feature normalisation turns into a flat feature map (the
+published CNN reads one as "off").
+
 **Delay bound.** An event is decided ``lookahead`` windows after the
 smoothed score first crosses the threshold, so it is yielded as soon as the
 stream holds the audio up to ``event.end + (smoothing - 1 + lookahead) *
@@ -28,6 +35,8 @@ Authors
 import torch
 
 from speechbrain_slimmable.dataio.audio import check_waveform
+
+DIGITAL_SILENCE = 2.0**-15  # one step of 16-bit PCM, in full scale
 
 
 class SlidingWindowDetector:
@@ -198,6 +207,10 @@ class SlidingWindowDetector:
                 posteriors = score_span(
                     span, batch, self.hop, self.scorer_state
                 )
+            silent = frames[start : start + batch].abs().amax(dim=1)
+            posteriors = (
+                posteriors * (silent >= DIGITAL_SILENCE).numpy()[:, None]
+            )
             for row in posteriors:
                 events.extend(self.decoder.push(row))
         self.windows += count

@@ -345,8 +345,20 @@ def test_chunks_given_to_a_detector_directly():
     scorer = lambda w: numpy.tile([0.0, 1.0], (len(w), 1))  # noqa: E731
     decoder = EventDecoder(["_silence_", "yes"], window=1.0, hop=0.5)
     detector = SlidingWindowDetector(scorer, decoder, 4)
-    events = list(detect_chunks(detector, [numpy.zeros(5, "int16")] * 2))
+    events = list(detect_chunks(detector, [numpy.full(5, 9, "int16")] * 2))
     assert [e.label for e in events] == ["yes"]
+
+
+def test_digital_silence_fires_nothing_a_quiet_room_does():
+    always_yes = lambda w: numpy.tile([0.0, 1.0], (len(w), 1))  # noqa: E731
+    decoder = EventDecoder(["_silence_", "yes"], window=1.0, hop=0.5)
+    detector = SlidingWindowDetector(always_yes, decoder, 4)
+    # One step of 16-bit audio (2 ** -15) is the least a window must reach.
+    assert detector.push(torch.full((8,), 2.0**-16)) + detector.flush() == []
+    decoder = EventDecoder(["_silence_", "yes"], window=1.0, hop=0.5)
+    detector = SlidingWindowDetector(always_yes, decoder, 4)
+    quiet = torch.full((8,), 2.0**-15)
+    assert [e.label for e in detector.push(quiet) + detector.flush()] == ["yes"]
 
 
 def test_an_event_on_a_word_late_in_its_clip_finds_it():

@@ -4,9 +4,11 @@
 Reads the ``results.json`` a recipe writes into each run's model folder
 (the validation and test accuracy per width of the checkpoint that
 validation chose) and gives, per recipe (the runs sharing a name), the mean
-and spread over its runs: per width, and averaged over the widths, which
+and spread over its seeds: per width, and averaged over the widths, which
 is what chooses between recipes. The seed of each run is read from the
-command it records.
+command it records; the runs of one seed are merged, so that models of
+each width trained alone (``--widths=[0.5]``, one run a width) make one
+line beside a supernet.
 
 Usage (the runs of README.md, "Results", trained beforehand)::
 
@@ -47,39 +49,63 @@ def seed_of(command):
     return seeds[-1] if seeds else "?"
 
 
+def rows_per_seed(name, results):
+    """Per seed, width to its row, over the runs of one recipe (the models
+    of each width trained alone are one run a width)."""
+    seeds = {}
+    for run in results:
+        rows = seeds.setdefault(seed_of(run["command"]), {})
+        for row in run["widths"]:
+            if row["width"] in rows:
+                raise SystemExit(
+                    f"{name}: two runs of seed {seed_of(run['command'])} "
+                    f"give width {row['width']:g}"
+                )
+            rows[row["width"]] = row
+    return seeds
+
+
 def recipe_rows(runs):
-    """Markdown lines, one per recipe and split, in the order first named."""
+    """Markdown lines, one per recipe and split, in the order first named.
+
+    A cell is the mean ± std over the seeds that have that width; the mean
+    over widths is that of each seed holding every width (``-`` if one
+    lacks some)."""
     by_recipe = {}
     for name, folder in runs:
         results = json.loads((Path(folder) / "results.json").read_text())
         by_recipe.setdefault(name, []).append(results)
-    widths = [w["width"] for w in next(iter(by_recipe.values()))[0]["widths"]]
+    by_recipe = {n: rows_per_seed(n, r) for n, r in by_recipe.items()}
+    widths = sorted(
+        {
+            w
+            for seeds in by_recipe.values()
+            for rows in seeds.values()
+            for w in rows
+        },
+        reverse=True,
+    )
     lines = [
         "| recipe | seeds | split | "
         + " | ".join(f"{w:g}" for w in widths)
         + " | mean over widths |",
         "| --- " * (len(widths) + 4) + "|",
     ]
-    for name, results in by_recipe.items():
-        for run in results:
-            if [w["width"] for w in run["widths"]] != widths:
-                raise SystemExit(f"{name}: its runs differ in widths")
-        seeds = ", ".join(seed_of(run["command"]) for run in results)
+    for name, seeds in by_recipe.items():
+        complete = all(set(rows) == set(widths) for rows in seeds.values())
         for key, split in SPLITS.items():
-            cells = [
-                mean_spread([run["widths"][i][key] for run in results])
-                for i in range(len(widths))
+            cells = []
+            for width in widths:
+                values = [r[width][key] for r in seeds.values() if width in r]
+                cells.append(mean_spread(values) if values else "-")
+            means = [
+                statistics.mean(r[w][key] for w in widths)
+                for r in seeds.values()
             ]
-            cells.append(
-                mean_spread(
-                    [
-                        statistics.mean(w[key] for w in run["widths"])
-                        for run in results
-                    ]
-                )
-            )
+            cells.append(mean_spread(means) if complete else "-")
             lines.append(
-                f"| {name} | {seeds} | {split} | {' | '.join(cells)} |"
+                f"| {name} | {', '.join(seeds)} | {split} | "
+                f"{' | '.join(cells)} |"
             )
     return lines
 

@@ -295,6 +295,14 @@ def markdown(rows, hours, curves, every):
     return "\n".join(lines) + "\n"
 
 
+def threshold_on_valid(posteriors, truths, hours, labels, window, target_fa):
+    """The lowest threshold with at most ``target_fa`` false alarms per hour
+    on the valid streams, and its row of their DET curve."""
+    curve = det_curve(posteriors, truths, hours, labels, window=window, hop=HOP)
+    threshold = choose_threshold(curve, target_fa)
+    return threshold, next(r for r in curve if r["threshold"] == threshold)
+
+
 def thresholds_on_valid(args):
     """Choose the thresholds of the model in ``--apply_thresholds`` on its
     own valid streams, write them into its folder and report them.
@@ -315,11 +323,9 @@ def thresholds_on_valid(args):
     )
     thresholds, lines = {}, []
     for width in classifier.widths:
-        curve = det_curve(
-            posteriors[width], truths, hours, labels, window=window, hop=HOP
+        thresholds[width], chosen = threshold_on_valid(
+            posteriors[width], truths, hours, labels, window, args.target_fa
         )
-        thresholds[width] = choose_threshold(curve, args.target_fa)
-        chosen = next(r for r in curve if r["threshold"] == thresholds[width])
         lines.append(
             f"| {width} | {thresholds[width]:.2f} | "
             f"{100 * (1 - chosen['frr']):.1f} % | "
@@ -409,14 +415,14 @@ def main():
     rtf_wav = first_test_stream[: round(args.rtf_seconds * rate)]
     with tempfile.TemporaryDirectory() as tmp:
         for width in classifier.widths:
-            valid = det_curve(
+            thresholds[width], _ = threshold_on_valid(
                 results["valid"][0][width],
                 results["valid"][1],
                 hours["valid"],
                 labels,
-                **decoding,
+                window,
+                args.target_fa,
             )
-            thresholds[width] = choose_threshold(valid, args.target_fa)
             curve = det_curve(
                 results["test"][0][width],
                 results["test"][1],

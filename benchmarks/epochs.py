@@ -123,16 +123,16 @@ def main(argv=None):
         "of one recipe: the same name)",
     )
     args = parser.parse_args(argv)
-    command = shlex.join(["python", "benchmarks/epochs.py", "--runs"])
-    command += " " + " ".join(
-        shlex.quote(f"{name}={folder}") for name, folder in args.runs
+    command = shlex.join(
+        ["python", "benchmarks/epochs.py", "--runs"]
+        + [f"{name}={folder}" for name, folder in args.runs]
     )
     table = "\n".join(
         [
             f"Command: `{command}`",
             "",
             "Clip accuracy (%) of the checkpoint validation chose, mean ± "
-            "std over the runs of each recipe.",
+            "std over the seeds of each recipe.",
             "",
             *recipe_rows(args.runs),
             "",

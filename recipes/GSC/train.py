@@ -349,8 +349,18 @@ def main(argv):
 
 
 def overrides_dict(overrides):
-    """Parse the override string of ``sb.parse_arguments`` into a dict."""
-    return dict(YAML(typ="safe").load(overrides) or {})
+    """Parse the override string of ``sb.parse_arguments`` into a dict.
+
+    Round-trip YAML keeps the tags of an override such as
+    ``--compute_features=!ref <fbank>`` for the model folder to resolve.
+
+    Example
+    -------
+    >>> overrides = overrides_dict("seed: 2\ncompute_features: !ref <fbank>")
+    >>> overrides["seed"], overrides["compute_features"].value
+    (2, '<fbank>')
+    """
+    return dict(YAML().load(overrides) or {})
 
 
 def model_card(hparams_file, argv, table, hparams):

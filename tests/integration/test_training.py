@@ -279,6 +279,21 @@ def test_extra_widths_are_calibrated_and_tested(tmp_path, train_data):
     assert [row["width"] for row in rows] == [1.0, 0.75, 0.6, 0.5, 0.25]
 
 
+def test_an_override_with_a_tag_reaches_the_model_folder(tmp_path, train_data):
+    # A tagged override (here: the features without normalisation) trains
+    # and is what the written model folder computes.
+    train_quickstart(
+        tmp_path,
+        train_data,
+        "--number_of_epochs=1",
+        "--compute_features=!ref <fbank>",
+    )
+    hparams_text = (tmp_path / "pretrained" / "hyperparams.yaml").read_text()
+    with open(tmp_path / "pretrained" / "hyperparams.yaml") as fin:
+        hparams = load_hyperpyyaml(fin)
+    assert isinstance(hparams["compute_features"], Fbank), hparams_text
+
+
 def test_validation_recalibrates_stale_statistics(tmp_path, train_data):
     brain, datasets, hparams = build_brain(
         tmp_path, train_data, number_of_epochs=2

@@ -191,8 +191,8 @@ def main():
     )
     table = markdown(results, command)
     print(table)
-    (HERE / f"{args.name.replace('-', '_')}.md").write_text(table)
     update_readme(args.name, table)
+    (HERE / f"{args.name.replace('-', '_')}.md").write_text(table)
 
 
 if __name__ == "__main__":

@@ -304,7 +304,8 @@ def main(argv):
         "optimizer_steps": brain.optimizer_step,
     }
 
-    # The kept checkpoint (best on validation), on validation and test.
+    # The kept checkpoint (best on validation, or the mean of the best
+    # avg_checkpoints), on validation and test.
     accuracies = {}
     for split in ("valid", "test"):
         if split not in datasets:
@@ -367,18 +368,24 @@ def model_card(hparams_file, argv, table, hparams):
     """A short README for the model folder."""
     command = shlex.join(["python", "recipes/GSC/train.py", *argv])
     splits = " + ".join(hparams.get("train_splits") or ["train"])
+    averaged = hparams.get("avg_checkpoints", 1)
+    kept = (
+        f"the model is the mean of the {averaged} checkpoints"
+        if averaged > 1
+        else "the checkpoint kept is the one"
+    )
     return f"""# Slimmable keyword-spotting supernet
 
 Trained with speechbrain-slimmable from `{hparams_file}`, on the `{splits}`
 part of `{hparams["data_folder"]}` split by speaker (data seed
-{hparams["data_seed"]}); the checkpoint kept is the one with the lowest
+{hparams["data_seed"]}); {kept} with the lowest
 `{hparams["ckpt_criterion"]}` on the validation speakers:
 
 ```bash
 {command}
 ```
 
-Accuracy per width of the kept checkpoint:
+Accuracy per width of this model:
 
 {table}
 

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 
+from speechbrain_slimmable.brain.averaging import CheckpointAveragingMixin
 from speechbrain_slimmable.brain.calibration import CalibrationMixin
 from speechbrain_slimmable.brain.stats import CRITERIA, WidthStatsMixin
 from speechbrain_slimmable.brain.teacher import (
@@ -23,7 +24,9 @@ from speechbrain_slimmable.nnet.width import at_width, check_width_list
 STRATEGIES = ("all", "sandwich")
 
 
-class SandwichBrain(CalibrationMixin, WidthStatsMixin, sb.Brain):
+class SandwichBrain(
+    CalibrationMixin, CheckpointAveragingMixin, WidthStatsMixin, sb.Brain
+):
     """A ``speechbrain.Brain`` that trains every width of a supernet.
 
     Each training batch computes augmentation and features once, then runs
@@ -64,6 +67,10 @@ class SandwichBrain(CalibrationMixin, WidthStatsMixin, sb.Brain):
         What the checkpointer minimises to keep the best supernet:
         ``mean_error`` (default: the mean validation error over ``widths``,
         so no width is sacrificed), ``narrowest_error`` or ``widest_error``.
+    avg_checkpoints : int
+        Keep this many of the best checkpoints by ``ckpt_criterion`` and
+        evaluate the mean of their parameters (default 1: the best one;
+        see :class:`~.averaging.CheckpointAveragingMixin`).
     recalibration_batches : int
         Before every validation and test, the BatchNorm statistics of every
         width are re-estimated (cumulative average, as US-Nets do after
@@ -126,6 +133,16 @@ class SandwichBrain(CalibrationMixin, WidthStatsMixin, sb.Brain):
             raise ValueError(
                 f"ckpt_criterion must be one of {CRITERIA}, got "
                 f"{self.criterion!r}"
+            )
+        self.avg_checkpoints = self.hparam("avg_checkpoints", 1)
+        if (
+            isinstance(self.avg_checkpoints, bool)
+            or not isinstance(self.avg_checkpoints, int)
+            or self.avg_checkpoints < 1
+        ):
+            raise ValueError(
+                "avg_checkpoints must be a positive integer, got "
+                f"{self.avg_checkpoints!r}"
             )
         self.extra_widths = self._check_extra_widths()
         self.teacher = None

@@ -40,7 +40,8 @@ class WidthStatsMixin:
 
     Mixed into :class:`~speechbrain_slimmable.brain.SandwichBrain`; fills
     ``loss_stats`` and ``error_stats`` (one ``MetricStats`` per width) and
-    keeps the checkpoint with the lowest ``ckpt_criterion`` (``CRITERIA``).
+    keeps the ``avg_checkpoints`` checkpoints with the lowest
+    ``ckpt_criterion`` (``CRITERIA``).
     """
 
     def on_stage_start(self, stage, epoch=None):
@@ -96,6 +97,7 @@ class WidthStatsMixin:
                 self.checkpointer.save_and_keep_only(
                     meta={self.criterion: stats[self.criterion]},
                     min_keys=[self.criterion],
+                    num_to_keep=self.avg_checkpoints,
                 )
         elif logger is not None:
             logger.log_stats(

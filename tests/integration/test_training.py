@@ -158,6 +158,8 @@ def test_sandwich_samples_widest_narrowest_and_middle():
         ({"widths": [0.0, 0.5]}, "outside the accepted range"),
         ({"widths": [1.0], "strategy": "greedy"}, "strategy must be one of"),
         ({"widths": [1.0], "ckpt_criterion": "x"}, "ckpt_criterion"),
+        ({"widths": [1.0], "avg_checkpoints": 0}, "positive integer"),
+        ({"widths": [1.0], "avg_checkpoints": 2.5}, "positive integer"),
     ],
 )
 def test_bad_training_options_fail_clearly(hparams, message):
@@ -210,6 +212,29 @@ def test_resume_continues_where_it_stopped(tmp_path, train_data, monkeypatch):
     b = final_parameters(tmp_path / "resumed")
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_the_model_folder_holds_the_mean_of_the_best_checkpoints(
+    tmp_path, train_data
+):
+    train_quickstart(
+        tmp_path, train_data, "--number_of_epochs=4", "--avg_checkpoints=2"
+    )
+    checkpointer = sb.utils.checkpoints.Checkpointer(tmp_path / "save")
+    best = checkpointer.find_checkpoints(min_key="mean_error")
+    # The two best by validation are kept (the most recent may be a third).
+    assert len(best) == 2
+    errors = [ckpt.meta["mean_error"] for ckpt in best]
+    assert errors == sorted(errors)
+    states = [torch.load(ckpt.paramfiles["model"]) for ckpt in best]
+    written = final_parameters(tmp_path)
+    learned = [
+        k for k in written if "running_" not in k and "num_batches" not in k
+    ]
+    assert learned and states[0][learned[0]].ne(states[1][learned[0]]).any()
+    for key in learned:
+        mean = (states[0][key] + states[1][key]) / 2
+        torch.testing.assert_close(written[key], mean)
 
 
 def free_port():

@@ -2,8 +2,9 @@
 """Clip accuracy of training runs, per recipe, over seeds.
 
 Reads the ``results.json`` a recipe writes into each run's model folder
-(the validation and test accuracy per width of the checkpoint that
-validation chose) and gives, per recipe (the runs sharing a name), the mean
+(the validation and test accuracy per width of the model it wrote: the
+checkpoint that validation chose, or what ``ckpt_criterion`` and
+``avg_checkpoints`` made it) and gives, per recipe (the runs sharing a name), the mean
 and spread over its seeds: per width, and averaged over the widths, which
 is what chooses between recipes. The seed of each run is read from the
 command it records; the runs of one seed are merged, so that models of
@@ -186,8 +187,9 @@ def main(argv=None):
         command += ["--against", args.against]
     command += ["--runs"] + [f"{name}={folder}" for name, folder in args.runs]
     caption = (
-        "Clip accuracy (%) of the checkpoint validation chose, mean ± std "
-        "over the seeds of each recipe."
+        "Clip accuracy (%) of the model each run wrote (the checkpoint "
+        "validation chose, unless the recipe's name says otherwise), mean "
+        "± std over the seeds of each recipe."
     )
     if args.against is not None:
         caption += (

@@ -304,8 +304,8 @@ def main(argv):
         "optimizer_steps": brain.optimizer_step,
     }
 
-    # The kept checkpoint (best on validation, or the mean of the best
-    # avg_checkpoints), on validation and test.
+    # The kept checkpoint (best on validation or the last, or the mean of
+    # avg_checkpoints of them), on validation and test.
     accuracies = {}
     for split in ("valid", "test"):
         if split not in datasets:
@@ -369,17 +369,24 @@ def model_card(hparams_file, argv, table, hparams):
     command = shlex.join(["python", "recipes/GSC/train.py", *argv])
     splits = " + ".join(hparams.get("train_splits") or ["train"])
     averaged = hparams.get("avg_checkpoints", 1)
-    kept = (
-        f"the model is the mean of the {averaged} checkpoints"
-        if averaged > 1
-        else "the checkpoint kept is the one"
-    )
+    criterion = hparams["ckpt_criterion"]
+    if criterion == "last":
+        chosen = "the last checkpoint"
+        if averaged > 1:
+            chosen = f"the mean of the last {averaged} checkpoints"
+        kept = f"the model is {chosen}, not chosen on the validation speakers"
+    else:
+        chosen = "the checkpoint kept is the one"
+        if averaged > 1:
+            chosen = f"the model is the mean of the {averaged} checkpoints"
+        kept = (
+            f"{chosen} with the lowest `{criterion}` on the validation speakers"
+        )
     return f"""# Slimmable keyword-spotting supernet
 
 Trained with speechbrain-slimmable from `{hparams_file}`, on the `{splits}`
 part of `{hparams["data_folder"]}` split by speaker (data seed
-{hparams["data_seed"]}); {kept} with the lowest
-`{hparams["ckpt_criterion"]}` on the validation speakers:
+{hparams["data_seed"]}); {kept}:
 
 ```bash
 {command}

@@ -66,11 +66,14 @@ class SandwichBrain(
     ckpt_criterion : str
         What the checkpointer minimises to keep the best supernet:
         ``mean_error`` (default: the mean validation error over ``widths``,
-        so no width is sacrificed), ``narrowest_error`` or ``widest_error``.
+        so no width is sacrificed), ``narrowest_error``, ``widest_error``,
+        or ``last``: the most recent checkpoint, no selection on validation
+        (whose scores are then unbiased estimates).
     avg_checkpoints : int
-        Keep this many of the best checkpoints by ``ckpt_criterion`` and
-        evaluate the mean of their parameters (default 1: the best one;
-        see :class:`~.averaging.CheckpointAveragingMixin`).
+        Keep this many of the best checkpoints by ``ckpt_criterion`` (the
+        most recent with ``last``) and evaluate the mean of their parameters
+        (default 1: the best one; see
+        :class:`~.averaging.CheckpointAveragingMixin`).
     recalibration_batches : int
         Before every validation and test, the BatchNorm statistics of every
         width are re-estimated (cumulative average, as US-Nets do after
@@ -128,12 +131,13 @@ class SandwichBrain(
                     f"widths, got {self.width_range}"
                 )
             self.width_range = (low, high)
-        self.criterion = self.hparam("ckpt_criterion", "mean_error")
-        if self.criterion not in CRITERIA:
+        criterion = self.hparam("ckpt_criterion", "mean_error")
+        if criterion not in CRITERIA:
             raise ValueError(
-                f"ckpt_criterion must be one of {CRITERIA}, got "
-                f"{self.criterion!r}"
+                f"ckpt_criterion must be one of {CRITERIA}, got {criterion!r}"
             )
+        # The key to evaluate with (min_key); None loads the most recent.
+        self.criterion = None if criterion == "last" else criterion
         self.avg_checkpoints = self.hparam("avg_checkpoints", 1)
         if (
             isinstance(self.avg_checkpoints, bool)

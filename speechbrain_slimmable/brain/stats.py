@@ -7,7 +7,7 @@ Authors
 import speechbrain as sb
 from speechbrain.utils.metric_stats import MetricStats
 
-CRITERIA = ("mean_error", "narrowest_error", "widest_error")
+CRITERIA = ("mean_error", "narrowest_error", "widest_error", "last")
 
 
 def readable_stats(stats):
@@ -41,7 +41,8 @@ class WidthStatsMixin:
     Mixed into :class:`~speechbrain_slimmable.brain.SandwichBrain`; fills
     ``loss_stats`` and ``error_stats`` (one ``MetricStats`` per width) and
     keeps the ``avg_checkpoints`` checkpoints with the lowest
-    ``ckpt_criterion`` (``CRITERIA``).
+    ``ckpt_criterion`` (``CRITERIA``), or with ``last`` the most recent
+    ones (``criterion`` is then None: no selection on validation).
     """
 
     def on_stage_start(self, stage, epoch=None):
@@ -82,7 +83,9 @@ class WidthStatsMixin:
             lr_annealing = getattr(self.hparams, "lr_annealing", None)
             meta = {"epoch": epoch}
             if lr_annealing is not None:
-                old_lr, new_lr = lr_annealing(stats[self.criterion])
+                old_lr, new_lr = lr_annealing(
+                    stats[self.criterion or "mean_error"]
+                )
                 sb.nnet.schedulers.update_learning_rate(self.optimizer, new_lr)
                 meta["lr"] = old_lr
             elif self.optimizer is not None:
@@ -95,8 +98,8 @@ class WidthStatsMixin:
                 )
             if self.checkpointer is not None:
                 self.checkpointer.save_and_keep_only(
-                    meta={self.criterion: stats[self.criterion]},
-                    min_keys=[self.criterion],
+                    meta={key: stats[key] for key in CRITERIA if key in stats},
+                    min_keys=[self.criterion] if self.criterion else [],
                     num_to_keep=self.avg_checkpoints,
                 )
         elif logger is not None:

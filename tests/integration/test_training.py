@@ -214,19 +214,30 @@ def test_resume_continues_where_it_stopped(tmp_path, train_data, monkeypatch):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_the_model_folder_holds_the_mean_of_the_best_checkpoints(
-    tmp_path, train_data
+@pytest.mark.parametrize("criterion", ["mean_error", "last"])
+def test_the_model_folder_holds_the_mean_of_the_kept_checkpoints(
+    tmp_path, train_data, criterion
 ):
     train_quickstart(
-        tmp_path, train_data, "--number_of_epochs=4", "--avg_checkpoints=2"
+        tmp_path,
+        train_data,
+        "--number_of_epochs=4",
+        "--avg_checkpoints=2",
+        f"--ckpt_criterion={criterion}",
     )
     checkpointer = sb.utils.checkpoints.Checkpointer(tmp_path / "save")
-    best = checkpointer.find_checkpoints(min_key="mean_error")
-    # The two best by validation are kept (the most recent may be a third).
-    assert len(best) == 2
-    errors = [ckpt.meta["mean_error"] for ckpt in best]
-    assert errors == sorted(errors)
-    states = [torch.load(ckpt.paramfiles["model"]) for ckpt in best]
+    if criterion == "last":
+        kept = checkpointer.find_checkpoints()
+        # No selection: the two most recent, epochs 4 and 3.
+        epochs = [Path(c.paramfiles["counter"]).read_text() for c in kept]
+        assert epochs == ["4", "3"]
+    else:
+        kept = checkpointer.find_checkpoints(min_key=criterion)
+        # The two best by validation (the most recent may be a third).
+        assert len(kept) == 2
+        errors = [ckpt.meta[criterion] for ckpt in kept]
+        assert errors == sorted(errors)
+    states = [torch.load(ckpt.paramfiles["model"]) for ckpt in kept]
     written = final_parameters(tmp_path)
     learned = [
         k for k in written if "running_" not in k and "num_batches" not in k

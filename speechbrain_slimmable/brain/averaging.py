@@ -1,4 +1,4 @@
-"""Evaluate the average of the best checkpoints instead of the best one.
+"""Evaluate the mean of several kept checkpoints instead of the best one.
 
 Authors
  * speechbrain-slimmable developers 2026
@@ -12,7 +12,8 @@ class CheckpointAveragingMixin:
 
     SpeechBrain's ``average_checkpoints``, as its Transformer ASR recipes
     use it: the checkpointer keeps the ``avg_checkpoints`` best checkpoints
-    by the criterion (see :class:`~.stats.WidthStatsMixin`), and
+    by the criterion, or the most recent ones with ``ckpt_criterion: last``
+    (see :class:`~.stats.WidthStatsMixin`), and
     ``evaluate`` loads the mean of their model parameters. BatchNorm
     statistics are averaged too; the recalibration before each evaluation
     stage re-estimates them for the averaged weights. With

@@ -4,8 +4,9 @@
 Reads the ``results.json`` a recipe writes into each run's model folder
 (the validation and test accuracy per width of the model it wrote: the
 checkpoint that validation chose, or what ``ckpt_criterion`` and
-``avg_checkpoints`` made it) and gives, per recipe (the runs sharing a name), the mean
-and spread over its seeds: per width, and averaged over the widths, which
+``avg_checkpoints`` made it) and gives, per recipe (the runs sharing a
+name), the mean and spread over its seeds: per width, and averaged over the
+widths, which
 is what chooses between recipes. The seed of each run is read from the
 command it records; the runs of one seed are merged, so that models of
 each width trained alone (``--widths=[0.5]``, one run a width) make one

@@ -370,18 +370,13 @@ def model_card(hparams_file, argv, table, hparams):
     splits = " + ".join(hparams.get("train_splits") or ["train"])
     averaged = hparams.get("avg_checkpoints", 1)
     criterion = hparams["ckpt_criterion"]
+    which, how = "best", f"by the lowest `{criterion}`"
     if criterion == "last":
-        chosen = "the last checkpoint"
-        if averaged > 1:
-            chosen = f"the mean of the last {averaged} checkpoints"
-        kept = f"the model is {chosen}, not chosen on the validation speakers"
-    else:
-        chosen = "the checkpoint kept is the one"
-        if averaged > 1:
-            chosen = f"the model is the mean of the {averaged} checkpoints"
-        kept = (
-            f"{chosen} with the lowest `{criterion}` on the validation speakers"
-        )
+        which, how = "last", "not chosen"
+    model = f"the {which} checkpoint"
+    if averaged > 1:
+        model = f"the mean of the {averaged} {which} checkpoints"
+    kept = f"the model is {model}, {how} on the validation speakers"
     return f"""# Slimmable keyword-spotting supernet
 
 Trained with speechbrain-slimmable from `{hparams_file}`, on the `{splits}`

@@ -85,9 +85,10 @@ class SandwichBrain(
     extra_widths : list of float
         Widths outside ``widths`` (norms with ``shared_affine: True``)
         calibrated and evaluated after training.
-    teacher_source : str, optional
+    teacher_source : str or list of str, optional
         A trained model folder (or hub id) whose widest width teaches the
-        supernet's widest (see :class:`ExternalTeacher`); the recipe needs
+        supernet's widest, or a list of them, whose mean probabilities
+        teach it (see :class:`ExternalTeacher`); the recipe needs
         ``label_encoder`` in its hparams. ``teacher_weight`` (default 0.5)
         weighs its term against the labels.
     lr_scheduler : callable, optional

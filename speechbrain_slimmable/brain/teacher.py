@@ -1,13 +1,18 @@
-"""A trained model folder as an external distillation teacher.
+"""Trained model folders as an external distillation teacher.
 
 Transformers trained on little data gain from a strong CNN teacher (DeiT,
-Touvron et al., 2021). ``SandwichBrain`` loads one when the recipe sets
-``teacher_source`` and distils the widest width from it, on top of the
-in-place distillation of the narrower widths from the widest.
+Touvron et al., 2021), and a network gains from an ensemble of trained
+networks like itself (Hinton et al., 2015). ``SandwichBrain`` loads one or
+several model folders when the recipe sets ``teacher_source`` and distils
+the widest width from them, on top of the in-place distillation of the
+narrower widths from the widest.
 
 Authors
  * speechbrain-slimmable developers 2026
 """
+
+import math
+import os
 
 import torch
 import torch.nn.functional as F
@@ -16,33 +21,58 @@ from speechbrain_slimmable.nnet.width import set_width
 
 
 class ExternalTeacher:
-    """Logits of a trained model folder, in the student's class order.
+    """Log-probabilities of trained model folders, in the student's order.
 
-    The teacher runs its own front end on the (augmented) waveforms, at its
-    widest width, in eval mode and without gradients.
+    Each teacher runs its own front end on the (augmented) waveforms, at its
+    widest width, in eval mode and without gradients. Several folders make
+    an ensemble: its output is the log of the mean of their probabilities,
+    which usually teaches better than any one of them (Hinton et al., 2015).
 
     Arguments
     ---------
-    source : str
+    source : str or list of str
         A model folder or hub id, as for
-        :meth:`speechbrain_slimmable.inference.SlimmableKWSClassifier.from_hparams`.
+        :meth:`speechbrain_slimmable.inference.SlimmableKWSClassifier.from_hparams`,
+        or a list of them for an ensemble.
     label_encoder : speechbrain.dataio.encoder.CategoricalEncoder
-        The student's fitted label encoder; the teacher must know exactly
+        The student's fitted label encoder; every teacher must know exactly
         the same classes (in any order).
     device : str
-        Where the teacher runs.
+        Where the teachers run.
     savedir : str, optional
-        Where a hub model's files are linked.
+        Where a hub model's files are linked (one folder per teacher below
+        it, for an ensemble).
 
     Example
     -------
     >>> teacher = ExternalTeacher(getfixture("tiny_model_folder"),
     ...                           getfixture("tiny_label_encoder"))
-    >>> teacher(torch.rand(2, 16000) - 0.5).shape
-    torch.Size([2, 2])
+    >>> wavs = torch.rand(2, 16000) - 0.5
+    >>> torch.allclose(teacher(wavs).exp().sum(-1), torch.ones(2))
+    True
+    >>> pair = ExternalTeacher([getfixture("tiny_model_folder")] * 2,
+    ...                        getfixture("tiny_label_encoder"))
+    >>> torch.allclose(pair(wavs), teacher(wavs))
+    True
     """
 
     def __init__(self, source, label_encoder, device="cpu", savedir=None):
+        sources = [source] if isinstance(source, (str, os.PathLike)) else source
+        if not sources:
+            raise ValueError("teacher_source is an empty list: name a folder")
+        self.members = [
+            self._load(
+                one,
+                label_encoder,
+                device,
+                None if savedir is None else os.path.join(savedir, str(i)),
+            )
+            for i, one in enumerate(sources)
+        ]
+
+    @staticmethod
+    def _load(source, label_encoder, device, savedir):
+        """Front end, widest model and class order of one model folder."""
         from speechbrain_slimmable.inference import SlimmableKWSClassifier
 
         classifier = SlimmableKWSClassifier.from_hparams(
@@ -56,19 +86,28 @@ class ExternalTeacher:
                 f"{sorted(theirs)}, the student {sorted(ours)}: a teacher "
                 "must be trained on the same classes"
             )
-        self.order = torch.tensor(
+        order = torch.tensor(
             [theirs[label_encoder.ind2lab[i]] for i in range(len(ours))],
             device=device,
         )
-        self.compute_features = classifier.mods.compute_features.eval()
-        self.model = classifier.mods.model.eval()
-        set_width(self.model, max(classifier.widths))
+        model = classifier.mods.model.eval()
+        set_width(model, max(classifier.widths))
+        return classifier.mods.compute_features.eval(), model, order
 
     @torch.no_grad()
     def __call__(self, wavs):
-        """Teacher logits ``(batch, n_classes)`` for ``(batch, samples)``."""
-        logits = self.model(self.compute_features(wavs))
-        return logits[:, self.order]
+        """Log-probabilities ``(batch, n_classes)`` for ``(batch, samples)``.
+
+        They serve as the teacher's logits: a softmax of them, at any
+        temperature, is that of the ensemble's mean probabilities tempered.
+        """
+        log_probs = torch.stack(
+            [
+                F.log_softmax(model(compute_features(wavs))[:, order], dim=-1)
+                for compute_features, model, order in self.members
+            ]
+        )
+        return log_probs.logsumexp(0) - math.log(len(self.members))
 
 
 def soft_cross_entropy(logits, teacher_logits, temperature=1.0):

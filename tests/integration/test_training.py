@@ -15,11 +15,15 @@ from speechbrain.processing.features import InputNormalization
 from conftest import REPO, load_recipe_module, train_quickstart
 from speechbrain_slimmable import set_width
 from speechbrain_slimmable.brain import SandwichBrain
-from speechbrain_slimmable.brain.teacher import soft_cross_entropy
+from speechbrain_slimmable.brain.teacher import (
+    ExternalTeacher,
+    soft_cross_entropy,
+)
 from speechbrain_slimmable.dataio.synthetic import (
     DEFAULT_CLASSES,
     make_synthetic_kws,
 )
+from speechbrain_slimmable.inference.model_folder import write_model_folder
 from speechbrain_slimmable.lobes.models.TCResNet import SlimmableTCResNet
 from speechbrain_slimmable.nnet.linear import SlimmableLinear
 
@@ -133,6 +137,84 @@ def test_fit_batch_distils_from_the_widest_and_steps_once(monkeypatch):
     widest = brain.modules.model(features).detach()
     for teacher in teachers:
         torch.testing.assert_close(teacher, widest)
+
+
+def test_an_ensemble_teaches_the_mean_of_its_members_probabilities(
+    tmp_path, tiny_model_folder, tiny_label_encoder
+):
+    # A second 2-class model folder with other weights.
+    torch.manual_seed(1)
+    other = SlimmableTCResNet(n_classes=2, widths=[1.0, 0.5]).eval()
+    overrides = {"n_classes": 2, "widths": [1.0, 0.5]}
+    write_model_folder(
+        tmp_path, QUICKSTART, overrides, other, tiny_label_encoder
+    )
+    wavs = torch.rand(3, 16000) - 0.5
+    first, second = (
+        ExternalTeacher(folder, tiny_label_encoder)(wavs).exp()
+        for folder in (tiny_model_folder, tmp_path)
+    )
+    assert (first - second).abs().max() > 1e-3  # two different teachers
+    ensemble = ExternalTeacher(
+        [tiny_model_folder, tmp_path], tiny_label_encoder
+    )
+    torch.testing.assert_close(ensemble(wavs).exp(), (first + second) / 2)
+
+
+def test_a_teacher_answers_in_the_students_class_order(
+    tiny_model_folder, tiny_label_encoder
+):
+    reversed_order = sb.dataio.encoder.CategoricalEncoder()
+    reversed_order.update_from_iterable(["yes", "_silence_"])
+    wavs = torch.rand(2, 16000) - 0.5
+    ours = ExternalTeacher(tiny_model_folder, tiny_label_encoder)(wavs)
+    flipped = ExternalTeacher(tiny_model_folder, reversed_order)(wavs)
+    torch.testing.assert_close(flipped, ours.flip(-1))
+
+
+def test_bad_teachers_fail_clearly(tiny_model_folder):
+    other_classes = sb.dataio.encoder.CategoricalEncoder()
+    other_classes.update_from_iterable(["yes", "no"])
+    with pytest.raises(ValueError, match="must be trained on the same classes"):
+        ExternalTeacher([tiny_model_folder], other_classes)
+    with pytest.raises(ValueError, match="empty list"):
+        ExternalTeacher([], other_classes)
+
+
+def test_an_ensemble_teacher_teaches_the_widest(
+    tmp_path, train_data, model_folder, monkeypatch
+):
+    brain, datasets, hparams = build_brain(
+        tmp_path,
+        train_data,
+        number_of_epochs=1,
+        strategy="all",
+        teacher_source=[str(model_folder), str(model_folder)],
+        teacher_weight=0.3,
+    )
+    calls = []
+    original = brain.distilled
+
+    def recording(loss, logits, teacher, weight):
+        calls.append((teacher, weight))
+        return original(loss, logits, teacher, weight)
+
+    monkeypatch.setattr(brain, "distilled", recording)
+    brain.fit(
+        hparams["epoch_counter"],
+        datasets["train"],
+        train_loader_kwargs=hparams["train_dataloader_opts"],
+    )
+    assert len(brain.teacher.members) == 2
+    # Per step: the widest from the ensemble, the 3 others from the widest.
+    widest = calls[:: len(WIDTHS)]
+    assert len(calls) == len(WIDTHS) * len(widest) > 0
+    for teacher, weight in widest:
+        assert weight == 0.3
+        # The ensemble's log-probabilities, not the widest's logits.
+        torch.testing.assert_close(
+            teacher.exp().sum(-1), torch.ones(len(teacher))
+        )
 
 
 def test_sandwich_samples_widest_narrowest_and_middle():

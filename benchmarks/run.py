@@ -146,9 +146,9 @@ class Runner:
         slug = name.replace(" ", "_").replace("(", "").replace(")", "")
         return Path(self.args.output) / family / slug / str(seed)
 
-    def submit(self, family, name, seed, extra, epochs=None):
+    def submit(self, family, name, seed, extra):
         """Start one run; the future gives its ``results.json``."""
-        return self.pool.submit(self.train, family, name, seed, extra, epochs)
+        return self.pool.submit(self.train, family, name, seed, extra)
 
     def train(self, family, name, seed, extra, epochs=None):
         """Run the recipe once (reused if done); returns its results.
@@ -811,9 +811,7 @@ def publish(runner, runs, family, published, args):
     checkpoint), for ``--publish_epochs`` when it names the family, the KWT
     then taught by the published CNN when its teacher method won; a
     ``--light`` family that ``--publish_epochs`` does not name publishes
-    the benchmark's own run. With ``--publish_teachers N`` the CNN is
-    first trained so for each of the first N seeds, and the published CNN
-    (and the KWT, instead of it) is taught by the ensemble of the N.
+    the benchmark's own run.
 
     Returns
     -------
@@ -829,82 +827,17 @@ def publish(runner, runs, family, published, args):
         data = f"training speakers, {epochs_of(family, args)} epochs"
         return method, folder, rows, data
     flags = METHODS.get(method, METHODS[SANDWICH]) + [PUBLISH_SPLIT]
+    if method == TEACHER:
+        teacher = published["cnn"][1]
+        flags.append(f"--teacher_source={os.path.relpath(teacher, REPO)}")
     name = f"publish {method}"
     if epochs is not None:
         name += f" {epochs} epochs"
-    teachers = []
-    if family == "cnn" and args.publish_teachers > 1:
-        seeds = args.seeds[: args.publish_teachers]
-        futures = [runner.submit(family, name, s, flags, epochs) for s in seeds]
-        for future in futures:
-            future.result()
-        teachers = ensemble_folders(runner, method, args)
-        name += " ensemble-taught"
-    elif method == TEACHER:
-        cnn_method = published["cnn"][0]
-        teachers = ensemble_folders(runner, cnn_method, args) or [
-            published["cnn"][1]
-        ]
-    if teachers:
-        flags.append(teacher_flag(teachers))
     rows = runner.train(family, name, seed, flags, epochs)["widths"]
     folder = runner.output(family, name, seed) / "pretrained"
-    data = f"train + test speakers, {epochs or epochs_of(family, args)} epochs"
-    return method, folder, rows, data + taught_by(flags)
-
-
-def ensemble_folders(runner, method, args):
-    """Model folders of ``--publish_teachers``: the CNN trained to publish
-    by ``method`` for each of its seeds (none without an ensemble)."""
-    if args.publish_teachers < 2:
-        return []
-    name = f"publish {method}"
-    epochs = args.publish_epochs.get("cnn")
-    if epochs is not None:
-        name += f" {epochs} epochs"
-    folders = [
-        runner.output("cnn", name, seed) / "pretrained"
-        for seed in args.seeds[: args.publish_teachers]
-    ]
-    missing = [str(f) for f in folders if not (f / "model.ckpt").is_file()]
-    if missing:
-        raise SystemExit(
-            f"--publish_teachers: the ensemble's {', '.join(missing)} "
-            "missing; publish the cnn with --publish_teachers first"
-        )
-    return folders
-
-
-def taught_by(command):
-    """How a recipe command's ``--teacher_source`` is described: an
-    ensemble is named (a single teacher is in the method's name).
-
-    Example
-    -------
-    >>> taught_by(["--seed=1", "--teacher_source=[a,b,c]"])
-    ', taught by an ensemble of 3 CNNs'
-    >>> taught_by(["--teacher_source=a"])
-    ''
-    """
-    flag = "--teacher_source=["
-    sources = [a[len(flag) : -1] for a in command if a.startswith(flag)]
-    if not sources:
-        return ""
-    return f", taught by an ensemble of {len(sources[-1].split(','))} CNNs"
-
-
-def teacher_flag(folders):
-    """The recipe's ``--teacher_source`` for one folder or an ensemble.
-
-    Example
-    -------
-    >>> teacher_flag([REPO / "a", REPO / "b"])
-    '--teacher_source=[a,b]'
-    """
-    paths = [os.path.relpath(folder, REPO) for folder in folders]
-    if len(paths) == 1:
-        return f"--teacher_source={paths[0]}"
-    return f"--teacher_source=[{','.join(paths)}]"
+    data = "train + test speakers"
+    epochs = epochs or epochs_of(family, args)
+    return method, folder, rows, f"{data}, {epochs} epochs"
 
 
 def reused_runs(args):
@@ -953,7 +886,7 @@ def reused_publication(runs, family, args):
     if epochs:
         data += f", {epochs[-1]} epochs"
     method = best_on_validation(runs, family, args)
-    return method, folder, published["widths"], data + taught_by(command)
+    return method, folder, published["widths"], data
 
 
 def epochs_of(family, args):
@@ -1036,15 +969,6 @@ def main(argv=None):
         help="retrain a family to publish for this many epochs (a --light "
         "one too) instead of --epochs",
     )
-    parser.add_argument(
-        "--publish_teachers",
-        type=int,
-        default=1,
-        metavar="N",
-        help="train the published CNN for each of the first N seeds, then "
-        "publish the CNN and the KWT taught by the ensemble of the N "
-        "(default 1: no ensemble)",
-    )
     parser.add_argument("--output", default="results/benchmark")
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
@@ -1053,11 +977,6 @@ def main(argv=None):
     args.trained = [f for f in args.families if f not in args.reuse]
     if args.publish is None:
         args.publish = args.trained
-    if not 1 <= args.publish_teachers <= len(args.seeds):
-        raise SystemExit(
-            f"--publish_teachers must be between 1 and the {len(args.seeds)}"
-            f" seeds of --seeds, got {args.publish_teachers}"
-        )
     if set(args.publish) & set(args.reuse) - set(args.publish_epochs):
         raise SystemExit(
             "a --reuse family keeps its published model unless "

@@ -40,8 +40,8 @@ class ExternalTeacher:
     device : str
         Where the teachers run.
     savedir : str, optional
-        Where a hub model's files are linked (one folder per teacher below
-        it, for an ensemble).
+        Where hub models' files are linked: one folder per teacher below
+        it, named by its position in ``source``.
 
     Example
     -------
@@ -98,8 +98,9 @@ class ExternalTeacher:
     def __call__(self, wavs):
         """Log-probabilities ``(batch, n_classes)`` for ``(batch, samples)``.
 
-        They serve as the teacher's logits: a softmax of them, at any
-        temperature, is that of the ensemble's mean probabilities tempered.
+        They serve as the teacher's logits: their softmax is the mean of
+        the teachers' probabilities (one teacher's own, at any
+        temperature).
         """
         log_probs = torch.stack(
             [

@@ -1,9 +1,9 @@
 """Trained model folders as an external distillation teacher.
 
 Transformers trained on little data gain from a strong CNN teacher (DeiT,
-Touvron et al., 2021), and a network gains from an ensemble of trained
-networks like itself (Hinton et al., 2015). ``SandwichBrain`` loads one or
-several model folders when the recipe sets ``teacher_source`` and distils
+Touvron et al., 2021); an ensemble of trained networks can teach one like
+them (Hinton et al., 2015; for this project's CNN it did not pay: README,
+table ``ensemble``). ``SandwichBrain`` loads one or several model folders when the recipe sets ``teacher_source`` and distils
 the widest width from them, on top of the in-place distillation of the
 narrower widths from the widest.
 
@@ -25,8 +25,7 @@ class ExternalTeacher:
 
     Each teacher runs its own front end on the (augmented) waveforms, at its
     widest width, in eval mode and without gradients. Several folders make
-    an ensemble: its output is the log of the mean of their probabilities,
-    which usually teaches better than any one of them (Hinton et al., 2015).
+    an ensemble: its output is the log of the mean of their probabilities.
 
     Arguments
     ---------
@@ -40,8 +39,8 @@ class ExternalTeacher:
     device : str
         Where the teachers run.
     savedir : str, optional
-        Where hub models' files are linked: one folder per teacher below
-        it, named by its position in ``source``.
+        Where a hub model's files are linked; for a list, one folder per
+        teacher below it, named by its position in ``source``.
 
     Example
     -------
@@ -57,17 +56,19 @@ class ExternalTeacher:
     """
 
     def __init__(self, source, label_encoder, device="cpu", savedir=None):
-        sources = [source] if isinstance(source, (str, os.PathLike)) else source
+        single = isinstance(source, (str, os.PathLike))
+        sources = [source] if single else list(source)
         if not sources:
             raise ValueError("teacher_source is an empty list: name a folder")
+        if single or savedir is None:
+            savedirs = [savedir] * len(sources)
+        else:
+            savedirs = [
+                os.path.join(savedir, str(i)) for i in range(len(sources))
+            ]
         self.members = [
-            self._load(
-                one,
-                label_encoder,
-                device,
-                None if savedir is None else os.path.join(savedir, str(i)),
-            )
-            for i, one in enumerate(sources)
+            self._load(one, label_encoder, device, where)
+            for one, where in zip(sources, savedirs)
         ]
 
     @staticmethod

@@ -6,16 +6,18 @@ Reads the ``results.json`` a recipe writes into each run's model folder
 checkpoint that validation chose, or what ``ckpt_criterion`` and
 ``avg_checkpoints`` made it) and gives, per recipe (the runs sharing a
 name), the mean and spread over its seeds: per width, and averaged over the
-widths, which
-is what chooses between recipes. The seed of each run is read from the
-command it records; the runs of one seed are merged, so that models of
-each width trained alone (``--widths=[0.5]``, one run a width) make one
-line beside a supernet.
+widths, which is what chooses between recipes. The seed of each run is
+read from the command it records, with its data seed when it passed one
+(``--data_seed``: another split of the speakers, so each such run is
+scored on its own validation and test speakers); the runs of one seed are
+merged, so that models of each width trained alone (``--widths=[0.5]``,
+one run a width) make one line beside a supernet.
 
 With ``--against RECIPE`` each line also gives its change against that
 recipe: the difference of the means over widths, paired by seed (over the
 seeds both recipes ran), which makes an ablation table of one line per
-change of the recipe.
+change of the recipe. ``--change_per_width`` adds a table of that change
+at each width, with at how many seeds the recipe is at or above.
 
 Usage (the runs of README.md, "Results", trained beforehand)::
 
@@ -45,15 +47,26 @@ SPLITS = {"valid_accuracy": "valid", "accuracy": "test"}
 
 
 def seed_of(command):
-    """The ``--seed=N`` a run's recorded command passed (``?`` if none).
+    """The ``--seed=N`` a run's recorded command passed (``?`` if none),
+    with its ``--data_seed=D`` when it passed one: runs of one seed on
+    different speaker splits are different runs, paired with each other
+    only on the same split.
 
     Example
     -------
     >>> seed_of(["hparams/tcresnet.yaml", "--seed=2"])
     '2'
+    >>> seed_of(["hparams/tcresnet.yaml", "--seed=2", "--data_seed=1"])
+    '2 (data 1)'
     """
-    seeds = [a.split("=", 1)[1] for a in command if a.startswith("--seed=")]
-    return seeds[-1] if seeds else "?"
+
+    def last(option):
+        values = [a.split("=", 1)[1] for a in command if a.startswith(option)]
+        return values[-1] if values else None
+
+    seed = last("--seed=") or "?"
+    data_seed = last("--data_seed=")
+    return seed if data_seed is None else f"{seed} (data {data_seed})"
 
 
 def rows_per_seed(name, results):
@@ -89,36 +102,66 @@ def seed_means(seeds, widths, key):
     }
 
 
-def paired_change(seeds, reference, widths, key):
-    """``mean ± std`` over the seeds both hold of the difference of their
-    means over widths (``-`` if they share no complete seed)."""
-    own = seed_means(seeds, widths, key)
-    base = seed_means(reference, widths, key)
+def paired_difference(own, base):
+    """``mean ± std`` of ``own[seed] - base[seed]`` over the seeds both
+    hold, signed (``-`` if they share no seed).
+
+    Example
+    -------
+    >>> paired_difference({"1": 91.0, "2": 90.0}, {"1": 90.0, "3": 85.0})
+    '+1.00'
+    """
     shared = [seed for seed in own if seed in base]
     if not shared:
         return "-"
-    change = mean_spread([own[s] - base[s] for s in shared])
+    change = mean_spread([own[seed] - base[seed] for seed in shared])
     return change if change.startswith("-") else f"+{change}"
 
 
-def recipe_rows(runs, against=None):
-    """Markdown lines, one per recipe and split, in the order first named.
+def paired_difference_counted(own, base):
+    """:func:`paired_difference`, then ``(k/n)``: ``own`` is at or above
+    ``base`` at ``k`` of the ``n`` seeds both hold.
 
-    A cell is the mean ± std over the seeds that have that width; the mean
-    over widths is that of each seed holding every width (``-`` if one
-    lacks some); with ``against`` (a recipe's name), the change of that
-    mean against it, paired by seed."""
+    Example
+    -------
+    >>> paired_difference_counted({"1": 91.0, "2": 90.0}, {"1": 90.0, "2": 91.0})
+    '+0.00 ± 1.41 (1/2)'
+    """
+    shared = [seed for seed in own if seed in base]
+    if not shared:
+        return "-"
+    level = sum(own[seed] >= base[seed] for seed in shared)
+    return f"{paired_difference(own, base)} ({level}/{len(shared)})"
+
+
+def paired_change(seeds, reference, widths, key):
+    """The :func:`paired_difference` of two recipes' means over widths
+    (``mean ± std`` over the seeds both ran)."""
+    return paired_difference(
+        seed_means(seeds, widths, key), seed_means(reference, widths, key)
+    )
+
+
+def width_values(seeds, width, key):
+    """Per seed holding ``width``, its ``key`` at that width."""
+    return {
+        seed: rows[width][key] for seed, rows in seeds.items() if width in rows
+    }
+
+
+def load_recipes(runs):
+    """Recipe name to its runs' rows per seed (see :func:`rows_per_seed`),
+    in the order first named."""
     by_recipe = {}
     for name, folder in runs:
         results = json.loads((Path(folder) / "results.json").read_text())
         by_recipe.setdefault(name, []).append(results)
-    by_recipe = {n: rows_per_seed(n, r) for n, r in by_recipe.items()}
-    if against is not None and against not in by_recipe:
-        raise SystemExit(
-            f"--against {against!r} names none of the recipes of --runs: "
-            + ", ".join(map(repr, by_recipe))
-        )
-    widths = sorted(
+    return {n: rows_per_seed(n, r) for n, r in by_recipe.items()}
+
+
+def widths_of(by_recipe):
+    """Every width any run holds, widest first."""
+    return sorted(
         {
             w
             for seeds in by_recipe.values()
@@ -127,6 +170,16 @@ def recipe_rows(runs, against=None):
         },
         reverse=True,
     )
+
+
+def recipe_rows(by_recipe, against=None):
+    """Markdown lines, one per recipe and split, in the order first named.
+
+    A cell is the mean ± std over the seeds that have that width; the mean
+    over widths is that of each seed holding every width (``-`` if one
+    lacks some); with ``against`` (a recipe's name), the change of that
+    mean against it, paired by seed."""
+    widths = widths_of(by_recipe)
     extra = [f"change against {against}"] if against else []
     lines = [
         "| recipe | seeds | split | "
@@ -157,6 +210,38 @@ def recipe_rows(runs, against=None):
     return lines
 
 
+def change_rows(by_recipe, against):
+    """Markdown lines, one per recipe other than ``against`` and split: at
+    each width and over the widths, its change against ``against``,
+    paired by seed (see :func:`paired_difference`)."""
+    widths = widths_of(by_recipe)
+    reference = by_recipe[against]
+    lines = [
+        "| recipe | split | "
+        + " | ".join([f"{w:g}" for w in widths] + ["mean over widths"])
+        + " |",
+        "| --- " * (len(widths) + 3) + "|",
+    ]
+    for name, seeds in by_recipe.items():
+        if name == against:
+            continue
+        for key, split in SPLITS.items():
+            cells = [
+                paired_difference_counted(
+                    width_values(seeds, w, key), width_values(reference, w, key)
+                )
+                for w in widths
+            ]
+            cells.append(
+                paired_difference_counted(
+                    seed_means(seeds, widths, key),
+                    seed_means(reference, widths, key),
+                )
+            )
+            lines.append(f"| {name} | {split} | {' | '.join(cells)} |")
+    return lines
+
+
 def main(argv=None):
     """Print the table, write it and the README section."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -181,11 +266,27 @@ def main(argv=None):
         help="a recipe of --runs: every other line also gives its change "
         "of the mean over widths against it, paired by seed",
     )
+    parser.add_argument(
+        "--change_per_width",
+        action="store_true",
+        help="with --against: a second table of every other recipe's "
+        "change against it at each width, paired by seed",
+    )
     args = parser.parse_args(argv)
+    if args.change_per_width and args.against is None:
+        parser.error("--change_per_width needs --against RECIPE")
+    by_recipe = load_recipes(args.runs)
+    if args.against is not None and args.against not in by_recipe:
+        parser.error(
+            f"--against {args.against!r} names none of the recipes of "
+            "--runs: " + ", ".join(map(repr, by_recipe))
+        )
     command = ["python", "benchmarks/clip_accuracy.py"]
     command += ["--section", args.section]
     if args.against is not None:
         command += ["--against", args.against]
+    if args.change_per_width:
+        command += ["--change_per_width"]
     command += ["--runs"] + [f"{name}={folder}" for name, folder in args.runs]
     caption = (
         "Clip accuracy (%) of the model each run wrote (the checkpoint "
@@ -203,10 +304,24 @@ def main(argv=None):
             "",
             caption,
             "",
-            *recipe_rows(args.runs, args.against),
+            *recipe_rows(by_recipe, args.against),
             "",
         ]
     )
+    if args.change_per_width:
+        table += "\n".join(
+            [
+                "",
+                f"Change against {args.against} at each width and over "
+                "the widths (its mean): per seed both ran, the difference "
+                "of their clip accuracies, mean ± std over those seeds; "
+                f"(k/n): the recipe is at or above {args.against} at k of "
+                "those n seeds.",
+                "",
+                *change_rows(by_recipe, args.against),
+                "",
+            ]
+        )
     print(table)
     update_readme(args.section, table)
     (HERE / f"{args.section}.md").write_text(table)

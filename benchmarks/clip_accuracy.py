@@ -102,19 +102,30 @@ def seed_means(seeds, widths, key):
     }
 
 
+def differences(own, base):
+    """``own[seed] - base[seed]`` for each seed both hold, in ``own``'s order.
+
+    Example
+    -------
+    >>> differences({"1": 91.0, "2": 90.0}, {"1": 90.0, "3": 85.0})
+    [1.0]
+    """
+    return [own[seed] - base[seed] for seed in own if seed in base]
+
+
 def paired_difference(own, base):
-    """``mean ± std`` of ``own[seed] - base[seed]`` over the seeds both
-    hold, signed (``-`` if they share no seed).
+    """``mean ± std`` of the :func:`differences`, signed (``-`` if they
+    share no seed).
 
     Example
     -------
     >>> paired_difference({"1": 91.0, "2": 90.0}, {"1": 90.0, "3": 85.0})
     '+1.00'
     """
-    shared = [seed for seed in own if seed in base]
-    if not shared:
+    changes = differences(own, base)
+    if not changes:
         return "-"
-    change = mean_spread([own[seed] - base[seed] for seed in shared])
+    change = mean_spread(changes)
     return change if change.startswith("-") else f"+{change}"
 
 
@@ -127,11 +138,11 @@ def paired_difference_counted(own, base):
     >>> paired_difference_counted({"1": 91.0, "2": 90.0}, {"1": 90.0, "2": 91.0})
     '+0.00 ± 1.41 (1/2)'
     """
-    shared = [seed for seed in own if seed in base]
-    if not shared:
+    changes = differences(own, base)
+    if not changes:
         return "-"
-    level = sum(own[seed] >= base[seed] for seed in shared)
-    return f"{paired_difference(own, base)} ({level}/{len(shared)})"
+    level = sum(change >= 0 for change in changes)
+    return f"{paired_difference(own, base)} ({level}/{len(changes)})"
 
 
 def paired_change(seeds, reference, widths, key):

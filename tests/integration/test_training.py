@@ -489,3 +489,28 @@ def test_a_recipes_own_hooks_train_every_width(tmp_path, train_data):
     chance = 100 / len(DEFAULT_CLASSES)
     for width, accuracy in brain.width_accuracies().items():
         assert accuracy > 1.5 * chance, (width, accuracy)
+
+
+@pytest.mark.parametrize("speed", [90, 110])
+def test_the_cnn_recipe_classifies_speed_perturbed_batches(tmp_path, speed):
+    """``tcresnet.yaml`` resamples training batches to another speed, which
+    changes their length; its model pools over time and takes any length."""
+    with open(REPO / "hparams" / "tcresnet.yaml", encoding="utf-8") as fin:
+        hparams = load_hyperpyyaml(
+            fin,
+            {
+                "data_folder": "unused",
+                "output_folder": str(tmp_path),
+                "speeds": [speed],
+            },
+        )
+    perturb = hparams["speed_perturb"]
+    assert perturb in hparams["wav_augment"].augmentations.values()
+    wavs = torch.randn(3, hparams["clip_samples"])
+    resampled = perturb(wavs)
+    expected = hparams["clip_samples"] * 100 / speed
+    assert abs(resampled.shape[1] - expected) <= 1
+    model = hparams["model"].eval()
+    logits = model(hparams["compute_features"](resampled))
+    assert logits.shape == (3, hparams["n_classes"])
+    assert torch.isfinite(logits).all()

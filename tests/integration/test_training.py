@@ -492,18 +492,23 @@ def test_a_recipes_own_hooks_train_every_width(tmp_path, train_data):
 
 
 @pytest.mark.parametrize("speed", [90, 110])
-def test_the_cnn_recipe_classifies_speed_perturbed_batches(tmp_path, speed):
-    """``tcresnet.yaml`` resamples training batches to another speed, which
-    changes their length; its model pools over time and takes any length."""
-    with open(REPO / "hparams" / "tcresnet.yaml", encoding="utf-8") as fin:
-        hparams = load_hyperpyyaml(
-            fin,
-            {
-                "data_folder": "unused",
-                "output_folder": str(tmp_path),
-                "speeds": [speed],
-            },
-        )
+def test_the_cnn_recipe_trains_with_speed_perturbation_when_asked(
+    tmp_path, speed
+):
+    """``tcresnet.yaml`` keeps ``speed_perturb`` out of its waveform
+    augmentations unless an override puts it in (README, "speed"); it
+    changes a batch's length, and the model pools over time."""
+    recipe = REPO / "hparams" / "tcresnet.yaml"
+    overrides = f"data_folder: unused\noutput_folder: {tmp_path}\n"
+    with open(recipe, encoding="utf-8") as fin:
+        default = load_hyperpyyaml(fin, overrides)
+    assert default["speed_perturb"] not in default["wav_augmentations"]
+    overrides += (
+        f"speeds: [{speed}]\nwav_augmentations: "
+        "[!ref <speed_perturb>, !ref <add_noise>, !ref <time_shift>]\n"
+    )
+    with open(recipe, encoding="utf-8") as fin:
+        hparams = load_hyperpyyaml(fin, overrides)
     perturb = hparams["speed_perturb"]
     assert perturb in hparams["wav_augment"].augmentations.values()
     wavs = torch.randn(3, hparams["clip_samples"])

@@ -113,6 +113,20 @@ def differences(own, base):
     return [own[seed] - base[seed] for seed in own if seed in base]
 
 
+def signed_spread(changes):
+    """``mean ± std`` of ``changes`` with its sign (``-`` if there are none).
+
+    Example
+    -------
+    >>> signed_spread([1.0, 3.0]), signed_spread([]), signed_spread([-2.0])
+    ('+2.00 ± 1.41', '-', '-2.00')
+    """
+    if not changes:
+        return "-"
+    change = mean_spread(changes)
+    return change if change.startswith("-") else f"+{change}"
+
+
 def paired_difference(own, base):
     """``mean ± std`` of the :func:`differences`, signed (``-`` if they
     share no seed).
@@ -122,11 +136,7 @@ def paired_difference(own, base):
     >>> paired_difference({"1": 91.0, "2": 90.0}, {"1": 90.0, "3": 85.0})
     '+1.00'
     """
-    changes = differences(own, base)
-    if not changes:
-        return "-"
-    change = mean_spread(changes)
-    return change if change.startswith("-") else f"+{change}"
+    return signed_spread(differences(own, base))
 
 
 def paired_difference_counted(own, base):
@@ -142,7 +152,7 @@ def paired_difference_counted(own, base):
     if not changes:
         return "-"
     level = sum(change >= 0 for change in changes)
-    return f"{paired_difference(own, base)} ({level}/{len(changes)})"
+    return f"{signed_spread(changes)} ({level}/{len(changes)})"
 
 
 def paired_change(seeds, reference, widths, key):

@@ -492,9 +492,7 @@ def test_a_recipes_own_hooks_train_every_width(tmp_path, train_data):
 
 
 @pytest.mark.parametrize("speed", [90, 110])
-def test_the_cnn_recipe_trains_with_speed_perturbation_when_asked(
-    tmp_path, speed
-):
+def test_the_cnn_recipe_takes_speed_perturbation_when_asked(tmp_path, speed):
     """``tcresnet.yaml`` keeps ``speed_perturb`` out of its waveform
     augmentations unless an override puts it in (README, "speed"); it
     changes a batch's length, and the model pools over time."""

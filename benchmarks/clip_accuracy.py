@@ -336,7 +336,7 @@ def main(argv=None):
                 f"Change against {args.against} at each width and over "
                 "the widths (its mean): per seed both ran, the difference "
                 "of their clip accuracies, mean ± std over those seeds; "
-                f"(k/n): the recipe is at or above {args.against} at k of "
+                f"(k/n): the line's recipe is at or above {args.against} at k of "
                 "those n seeds.",
                 "",
                 *change_rows(by_recipe, args.against),

@@ -1,0 +1,60 @@
+"""Tests of the per-utterance time shift."""
+
+import pytest
+import torch
+
+from speechbrain_slimmable.augment import RandomShiftPerUtterance
+
+
+def _impulses(batch, time, at):
+    """A batch of silent waveforms, each with one click at sample ``at``."""
+    waveforms = torch.zeros(batch, time)
+    waveforms[:, at] = 1.0
+    return waveforms
+
+
+def test_every_utterance_draws_its_own_shift_within_the_bounds():
+    torch.manual_seed(0)
+    shift = RandomShiftPerUtterance(min_shift=-30, max_shift=30)
+    waveforms = _impulses(batch=64, time=200, at=100)
+    shifted, _ = shift(waveforms, torch.ones(64))
+    moves = shifted.argmax(dim=1) - 100
+    assert moves.abs().max() <= 30
+    assert len(set(moves.tolist())) > 10  # not one shift for the batch
+    # Each row is its own waveform rolled: nothing is lost or mixed.
+    for row, move in zip(shifted, moves.tolist()):
+        assert torch.equal(row, torch.roll(waveforms[0], move))
+
+
+def test_lengths_move_with_the_shift_and_stay_relative():
+    torch.manual_seed(1)
+    shift = RandomShiftPerUtterance(min_shift=-40, max_shift=40)
+    waveforms = _impulses(batch=32, time=100, at=50)
+    lengths = torch.full((32,), 0.8)
+    shifted, new_lengths = shift(waveforms, lengths)
+    moves = (shifted.argmax(dim=1) - 50).to(lengths.dtype)
+    expected = torch.clamp(lengths + moves / 100, 0.0, 1.0)
+    assert torch.allclose(new_lengths, expected)
+
+
+def test_multichannel_waveforms_shift_every_channel_alike():
+    torch.manual_seed(2)
+    shift = RandomShiftPerUtterance(min_shift=-5, max_shift=5)
+    mono = torch.randn(4, 40)
+    stereo = torch.stack([mono, 2 * mono], dim=2)
+    shifted, _ = shift(stereo, torch.ones(4))
+    assert torch.equal(shifted[..., 1], 2 * shifted[..., 0])
+
+
+def test_shift_without_range_leaves_the_batch_alone():
+    shift = RandomShiftPerUtterance(min_shift=0, max_shift=0)
+    waveforms = torch.randn(3, 50)
+    lengths = torch.tensor([0.5, 0.9, 1.0])
+    shifted, new_lengths = shift(waveforms, lengths)
+    assert torch.equal(shifted, waveforms)
+    assert torch.equal(new_lengths, lengths)
+
+
+def test_an_empty_range_is_refused():
+    with pytest.raises(ValueError, match="min_shift"):
+        RandomShiftPerUtterance(min_shift=10, max_shift=-10)

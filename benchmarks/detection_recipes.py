@@ -147,6 +147,40 @@ def markdown(results, command):
     return "\n".join(lines) + "\n"
 
 
+def read_markdown(text):
+    """The results :func:`markdown` wrote, read back from its table: per
+    recipe, ``{(smoothing, width): row}`` with the found rates as fractions
+    and the clip accuracies in %, to the digits the table keeps (the
+    per-smoothing means after it are not read).
+
+    Example
+    -------
+    >>> row = {"valid_found": 0.894, "test_found": 0.877,
+    ...        "test_frr_at_10": 0.339, "valid_accuracy": 95.85,
+    ...        "test_accuracy": 91.51}
+    >>> table = markdown({"recipe A": {(9, 0.5): row}}, "python x.py")
+    >>> read_markdown(table)["recipe A"][(9, 0.5)]["valid_found"]
+    0.894
+    """
+    results = {}
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 8 or not cells[1].isdigit():
+            continue
+        name, smoothing, width, *numbers = cells
+        found_valid, found_test, frr, acc_valid, acc_test = (
+            float(number.rstrip(" %")) for number in numbers
+        )
+        results.setdefault(name, {})[(int(smoothing), float(width))] = {
+            "valid_found": round(found_valid / 100, 4),
+            "test_found": round(found_test / 100, 4),
+            "test_frr_at_10": round(frr / 100, 4),
+            "valid_accuracy": acc_valid,
+            "test_accuracy": acc_test,
+        }
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     parser.add_argument("--data_folder", required=True)

@@ -517,3 +517,30 @@ def test_the_cnn_recipe_takes_speed_perturbation_when_asked(tmp_path, speed):
     logits = model(hparams["compute_features"](resampled))
     assert logits.shape == (3, hparams["n_classes"])
     assert torch.isfinite(logits).all()
+
+
+def test_the_cnn_recipe_takes_a_shift_per_clip_when_asked(tmp_path):
+    """``tcresnet.yaml`` rolls a batch by one shift unless an override
+    names ``utterance_shift`` (README, "A time shift drawn per clip"):
+    then every clip of a batch moves by its own amount, within
+    ``max_time_shift``."""
+    recipe = REPO / "hparams" / "tcresnet.yaml"
+    overrides = (
+        f"data_folder: unused\noutput_folder: {tmp_path}\nwav_augmentations: "
+        "[!ref <add_noise>, !ref <utterance_shift>]\n"
+    )
+    with open(recipe, encoding="utf-8") as fin:
+        hparams = load_hyperpyyaml(fin, overrides)
+    shift = hparams["utterance_shift"]
+    assert shift in hparams["wav_augment"].augmentations.values()
+    assert (
+        hparams["time_shift"]
+        not in hparams["wav_augment"].augmentations.values()
+    )
+    clicks = torch.zeros(16, hparams["clip_samples"])
+    clicks[:, hparams["clip_samples"] // 2] = 1.0
+    torch.manual_seed(0)
+    shifted, _ = shift(clicks, torch.ones(16))
+    moves = shifted.argmax(dim=1) - hparams["clip_samples"] // 2
+    assert moves.abs().max() <= hparams["max_time_shift"]
+    assert len(set(moves.tolist())) > 1

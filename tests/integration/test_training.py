@@ -491,22 +491,28 @@ def test_a_recipes_own_hooks_train_every_width(tmp_path, train_data):
         assert accuracy > 1.5 * chance, (width, accuracy)
 
 
+def _cnn_recipe(tmp_path, overrides=""):
+    """``hparams/tcresnet.yaml`` loaded with ``overrides`` (YAML text) and
+    no data (nothing is prepared or trained)."""
+    recipe = REPO / "hparams" / "tcresnet.yaml"
+    with open(recipe, encoding="utf-8") as fin:
+        return load_hyperpyyaml(
+            fin, f"data_folder: unused\noutput_folder: {tmp_path}\n{overrides}"
+        )
+
+
 @pytest.mark.parametrize("speed", [90, 110])
 def test_the_cnn_recipe_takes_speed_perturbation_when_asked(tmp_path, speed):
     """``tcresnet.yaml`` keeps ``speed_perturb`` out of its waveform
     augmentations unless an override puts it in (README, "speed"); it
     changes a batch's length, and the model pools over time."""
-    recipe = REPO / "hparams" / "tcresnet.yaml"
-    overrides = f"data_folder: unused\noutput_folder: {tmp_path}\n"
-    with open(recipe, encoding="utf-8") as fin:
-        default = load_hyperpyyaml(fin, overrides)
+    default = _cnn_recipe(tmp_path)
     assert default["speed_perturb"] not in default["wav_augmentations"]
-    overrides += (
+    hparams = _cnn_recipe(
+        tmp_path,
         f"speeds: [{speed}]\nwav_augmentations: "
-        "[!ref <speed_perturb>, !ref <add_noise>, !ref <time_shift>]\n"
+        "[!ref <speed_perturb>, !ref <add_noise>, !ref <time_shift>]\n",
     )
-    with open(recipe, encoding="utf-8") as fin:
-        hparams = load_hyperpyyaml(fin, overrides)
     perturb = hparams["speed_perturb"]
     assert perturb in hparams["wav_augment"].augmentations.values()
     wavs = torch.randn(3, hparams["clip_samples"])
@@ -524,13 +530,10 @@ def test_the_cnn_recipe_takes_a_shift_per_clip_when_asked(tmp_path):
     names ``utterance_shift`` (README, "A time shift drawn per clip"):
     then every clip of a batch moves by its own amount, within
     ``max_time_shift``."""
-    recipe = REPO / "hparams" / "tcresnet.yaml"
-    overrides = (
-        f"data_folder: unused\noutput_folder: {tmp_path}\nwav_augmentations: "
-        "[!ref <add_noise>, !ref <utterance_shift>]\n"
+    hparams = _cnn_recipe(
+        tmp_path,
+        "wav_augmentations: [!ref <add_noise>, !ref <utterance_shift>]\n",
     )
-    with open(recipe, encoding="utf-8") as fin:
-        hparams = load_hyperpyyaml(fin, overrides)
     shift = hparams["utterance_shift"]
     assert shift in hparams["wav_augment"].augmentations.values()
     assert (

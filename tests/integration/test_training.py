@@ -491,7 +491,7 @@ def test_a_recipes_own_hooks_train_every_width(tmp_path, train_data):
         assert accuracy > 1.5 * chance, (width, accuracy)
 
 
-def _cnn_recipe(tmp_path, overrides=""):
+def load_cnn_recipe(tmp_path, overrides=""):
     """``hparams/tcresnet.yaml`` loaded with ``overrides`` (YAML text) and
     no data (nothing is prepared or trained)."""
     recipe = REPO / "hparams" / "tcresnet.yaml"
@@ -506,9 +506,9 @@ def test_the_cnn_recipe_takes_speed_perturbation_when_asked(tmp_path, speed):
     """``tcresnet.yaml`` keeps ``speed_perturb`` out of its waveform
     augmentations unless an override puts it in (README, "speed"); it
     changes a batch's length, and the model pools over time."""
-    default = _cnn_recipe(tmp_path)
+    default = load_cnn_recipe(tmp_path)
     assert default["speed_perturb"] not in default["wav_augmentations"]
-    hparams = _cnn_recipe(
+    hparams = load_cnn_recipe(
         tmp_path,
         f"speeds: [{speed}]\nwav_augmentations: "
         "[!ref <speed_perturb>, !ref <add_noise>, !ref <time_shift>]\n",
@@ -530,7 +530,7 @@ def test_the_cnn_recipe_takes_a_shift_per_clip_when_asked(tmp_path):
     names ``utterance_shift`` (README, "A time shift drawn per clip"):
     then every clip of a batch moves by its own amount, within
     ``max_time_shift``."""
-    hparams = _cnn_recipe(
+    hparams = load_cnn_recipe(
         tmp_path,
         "wav_augmentations: [!ref <add_noise>, !ref <utterance_shift>]\n",
     )

@@ -23,15 +23,12 @@ Authors
 
 import argparse
 import statistics
-from pathlib import Path
 
 from clip_accuracy import paired_difference_counted
-from detection_recipes import read_markdown
+from detection_recipes import read_markdown, table_path
 from readme import update_readme
 
 from speechbrain_slimmable.inference.events import DEFAULT_SMOOTHING
-
-HERE = Path(__file__).resolve().parent
 
 MEASURES = (
     ("found @ 72 FA/h, valid", lambda row: row["valid_found"]),
@@ -43,7 +40,7 @@ MEASURES = (
 def read_table(name):
     """The results of the table ``benchmarks/NAME.md`` (dashes as
     underscores), as :func:`detection_recipes.read_markdown` reads them."""
-    path = HERE / f"{name.replace('-', '_')}.md"
+    path = table_path(name)
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} not found: write it first with "

@@ -147,6 +147,18 @@ def markdown(results, command):
     return "\n".join(lines) + "\n"
 
 
+def table_path(name):
+    """``benchmarks/NAME.md`` (dashes as underscores): where the table of
+    the README section ``name`` is written.
+
+    Example
+    -------
+    >>> table_path("detection-speed-1").name
+    'detection_speed_1.md'
+    """
+    return HERE / f"{name.replace('-', '_')}.md"
+
+
 def read_markdown(text):
     """The results :func:`markdown` wrote, read back from its table: per
     recipe, ``{(smoothing, width): row}`` with the found rates as fractions
@@ -226,7 +238,7 @@ def main():
     table = markdown(results, command)
     print(table)
     update_readme(args.name, table)
-    (HERE / f"{args.name.replace('-', '_')}.md").write_text(table)
+    table_path(args.name).write_text(table)
 
 
 if __name__ == "__main__":

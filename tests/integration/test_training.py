@@ -547,3 +547,60 @@ def test_the_cnn_recipe_takes_a_shift_per_clip_when_asked(tmp_path):
     moves = shifted.argmax(dim=1) - hparams["clip_samples"] // 2
     assert moves.abs().max() <= hparams["max_time_shift"]
     assert len(set(moves.tolist())) > 1
+
+
+def test_the_cnn_recipe_takes_notch_filters_when_asked(tmp_path):
+    """``tcresnet.yaml`` keeps ``drop_freq`` (SpeechBrain's ``DropFreq``)
+    out of its waveform augmentations unless an override puts it in
+    (README, "Notch filters, stronger SpecAugment"); a notch at a tone's
+    frequency takes most of the tone away and leaves a tone far from it."""
+    default = load_cnn_recipe(tmp_path)
+    assert default["drop_freq"] not in default["wav_augmentations"]
+    hparams = load_cnn_recipe(
+        tmp_path,
+        "wav_augmentations: "
+        "[!ref <add_noise>, !ref <time_shift>, !ref <drop_freq>]\n",
+    )
+    drop_freq = hparams["drop_freq"]
+    assert drop_freq in hparams["wav_augment"].augmentations.values()
+    drop_freq.drop_freq_low = drop_freq.drop_freq_high = 0.125  # 1 kHz
+    seconds = torch.arange(hparams["clip_samples"]) / hparams["sample_rate"]
+    for hertz, kept in [(1000, False), (4000, True)]:
+        tone = torch.sin(2 * torch.pi * hertz * seconds).unsqueeze(0)
+        middle = slice(200, -200)  # away from the filter's edges
+        ratio = drop_freq(tone)[:, middle].norm() / tone[:, middle].norm()
+        assert (ratio > 0.9) if kept else (ratio < 0.3), (hertz, ratio)
+
+
+def longest_masked_stretch(masked):
+    """The longest run of True in any row of a 2-D boolean tensor."""
+    longest = 0
+    for row in masked.tolist():
+        run = 0
+        for value in row:
+            run = run + 1 if value else 0
+            longest = max(longest, run)
+    return longest
+
+
+def test_the_cnn_recipe_masks_longer_when_asked(tmp_path):
+    """``time_mask_frames`` and ``freq_mask_bins`` bound the recipe's
+    SpecAugment masks: with 20 and 8, one mask zeroes at most that many
+    frames or mel bins, and more than the defaults' 10 and 6."""
+    default = load_cnn_recipe(tmp_path)
+    assert default["time_mask"].drop_length_high == 10
+    assert default["freq_mask"].drop_length_high == 6
+    hparams = load_cnn_recipe(
+        tmp_path, "time_mask_frames: 20\nfreq_mask_bins: 8\n"
+    )
+    torch.manual_seed(0)
+    features = torch.ones(200, 101, hparams["n_mels"])
+    for name, masked_axis, bound, default_bound in [
+        ("time_mask", 1, 20, 10),
+        ("freq_mask", 2, 8, 6),
+    ]:
+        mask = hparams[name]
+        mask.drop_count_low = mask.drop_count_high = 1  # one mask a clip
+        # a frame (or bin) is masked where it is zero along the other axis
+        masked = (mask(features) == 0).all(dim=3 - masked_axis)
+        assert default_bound < longest_masked_stretch(masked) <= bound, name

@@ -552,7 +552,7 @@ def test_the_cnn_recipe_takes_a_shift_per_clip_when_asked(tmp_path):
 def test_the_cnn_recipe_takes_notch_filters_when_asked(tmp_path):
     """``tcresnet.yaml`` keeps ``drop_freq`` (SpeechBrain's ``DropFreq``)
     out of its waveform augmentations unless an override puts it in
-    (README, "Notch filters, stronger SpecAugment"); a notch at a tone's
+    (README, "Notch filters, longer SpecAugment masks"); a notch at a tone's
     frequency takes most of the tone away and leaves a tone far from it."""
     default = load_cnn_recipe(tmp_path)
     assert default["drop_freq"] not in default["wav_augmentations"]

@@ -63,6 +63,17 @@ class SandwichBrain(
         Softmax temperature of the distillation term.
     label_smoothing : float
         Label smoothing of the cross-entropy on the labels.
+    wide_fea_augment : callable, optional
+        A feature augmentation (e.g. an ``Augmenter`` with longer masks)
+        used instead of ``fea_augment`` for the training widths at or above
+        ``wide_fea_augment_from``: stronger regularisation for the wide
+        widths only, as BigNAS regularises its largest child. It is drawn
+        once per batch, like ``fea_augment``, and must return as many
+        examples. With ``distillation`` the widest teaches the narrow widths
+        from its own (more masked) view.
+    wide_fea_augment_from : float
+        The narrowest width that trains on ``wide_fea_augment`` (default
+        1.0: the widest only).
     ckpt_criterion : str
         What the checkpointer minimises to keep the best supernet:
         ``mean_error`` (default: the mean validation error over ``widths``,
@@ -152,6 +163,7 @@ class SandwichBrain(
         self.extra_widths = self._check_extra_widths()
         self.teacher = None
         self._prepared = None
+        self._training_width = None
         self.calibration_set = None
         self.calibration_features = []
 
@@ -243,7 +255,9 @@ class SandwichBrain(
     def prepare_batch(self, batch, stage):
         """Augment (training only) and compute features once per batch.
 
-        Computed once per batch and stage, then shared by every width.
+        Computed once per batch and stage, then shared by every width; a
+        training width at or above ``wide_fea_augment_from`` gets the
+        features of ``wide_fea_augment`` when the recipe sets one.
 
         Returns
         -------
@@ -254,15 +268,27 @@ class SandwichBrain(
         wavs : torch.Tensor
             The (augmented) waveforms, replicated as the targets are.
         """
-        if self._prepared is not None and self._prepared[:2] == (batch, stage):
-            return self._prepared[2]
-        with torch.no_grad():
-            prepared = self._augment_and_featurize(batch, stage)
-        self._prepared = (batch, stage, prepared)
-        return prepared
+        if self._prepared is None or self._prepared[:2] != (batch, stage):
+            with torch.no_grad():
+                prepared = self._augment_and_featurize(batch, stage)
+            self._prepared = (batch, stage, prepared)
+        features, wide_features, targets, wavs = self._prepared[2]
+        width = self._training_width
+        lowest = self.hparam("wide_fea_augment_from", 1.0)
+        if (
+            wide_features is not None
+            and width is not None
+            and (width > lowest or math.isclose(width, lowest))
+        ):
+            features = wide_features
+        return features, targets, wavs
 
     def _augment_and_featurize(self, batch, stage):
-        """Augmentation (training only), then features, of one batch."""
+        """Augmentation (training only), then features, of one batch.
+
+        Returns the features, those of ``wide_fea_augment`` (``None`` when
+        unset or not training), the targets and the waveforms.
+        """
         batch = batch.to(self.device)
         wavs, lens = batch.sig
         targets = self.targets_of(batch)
@@ -270,13 +296,24 @@ class SandwichBrain(
         if stage == sb.Stage.TRAIN and wav_augment is not None:
             wavs, lens = wav_augment(wavs, lens)
             targets = wav_augment.replicate_labels(targets)
-        features = self.modules.compute_features(wavs)
+        clean = self.modules.compute_features(wavs)
+        features, wide_features = clean, None
         fea_augment = getattr(self.hparams, "fea_augment", None)
         if stage == sb.Stage.TRAIN and fea_augment is not None:
-            features, lens = fea_augment(features, lens)
+            features, _ = fea_augment(clean, lens)
             targets = fea_augment.replicate_labels(targets)
             wavs = wavs.repeat(len(targets) // len(wavs), 1)
-        return features, targets, wavs
+        wide_fea_augment = getattr(self.hparams, "wide_fea_augment", None)
+        if stage == sb.Stage.TRAIN and wide_fea_augment is not None:
+            wide_features, _ = wide_fea_augment(clean, lens)
+            if wide_features.shape[0] != features.shape[0]:
+                raise ValueError(
+                    "wide_fea_augment must return as many examples as "
+                    f"fea_augment ({features.shape[0]}), got "
+                    f"{wide_features.shape[0]}: give both the same "
+                    "concat_original and repeat_augment"
+                )
+        return features, wide_features, targets, wavs
 
     def targets_of(self, batch):
         """Class indices ``(batch,)`` of a batch (``command_encoded``)."""
@@ -351,6 +388,7 @@ class SandwichBrain(
         losses = {}
         for index, width in enumerate(widths):
             torch.set_rng_state(random_state)
+            self._training_width = width
             last = index == len(widths) - 1
             with self.no_sync(not (should_step and last)):
                 with self.training_ctx, at_width(self.modules.model, width):
@@ -372,6 +410,7 @@ class SandwichBrain(
                 teacher = logits.detach() if distill else None
             losses[width] = loss.detach()
         self._prepared = None
+        self._training_width = None
         if should_step:
             self.optimizers_step()
         self.on_fit_batch_end(batch, losses, loss, should_step)

@@ -26,6 +26,7 @@ from speechbrain_slimmable.dataio.synthetic import (
 from speechbrain_slimmable.inference.model_folder import write_model_folder
 from speechbrain_slimmable.lobes.models.TCResNet import SlimmableTCResNet
 from speechbrain_slimmable.nnet.linear import SlimmableLinear
+from speechbrain_slimmable.nnet.width import slimmable_modules
 
 WIDTHS = [1.0, 0.75, 0.5, 0.25]
 QUICKSTART = str(REPO / "hparams" / "quickstart.yaml")
@@ -137,6 +138,82 @@ def test_fit_batch_distils_from_the_widest_and_steps_once(monkeypatch):
     widest = brain.modules.model(features).detach()
     for teacher in teachers:
         torch.testing.assert_close(teacher, widest)
+
+
+class Scale(torch.nn.Module):
+    """A feature augmentation that multiplies features by ``factor``, or
+    repeats the batch ``copies`` times, as an ``Augmenter`` can."""
+
+    def __init__(self, factor, copies=1):
+        super().__init__()
+        self.factor, self.copies = factor, copies
+
+    def forward(self, features, lengths):
+        return self.factor * features.repeat(self.copies, 1), lengths
+
+    def replicate_labels(self, labels):
+        return labels.repeat(self.copies)
+
+
+def brain_with_feature_augmentations(**hparams):
+    """``tiny_brain``'s model on identity features, with ``hparams``."""
+    model = tiny_brain().modules.model
+    return SandwichBrain(
+        modules={"compute_features": torch.nn.Identity(), "model": model},
+        opt_class=lambda p: torch.optim.SGD(p, lr=0.1),
+        hparams={"widths": WIDTHS, "strategy": "all", **hparams},
+    )
+
+
+def batch_of(wavs):
+    """A SpeechBrain batch of ``wavs`` (rows) with class labels."""
+    return sb.dataio.batch.PaddedBatch(
+        [
+            {"id": str(i), "sig": wav, "command_encoded": torch.tensor([i % 3])}
+            for i, wav in enumerate(wavs)
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "lowest, wide", [(0.5, [1.0, 0.75, 0.5]), (None, [1.0])]
+)
+def test_the_wide_widths_train_on_their_own_feature_augmentation(
+    monkeypatch, lowest, wide
+):
+    """``wide_fea_augment`` replaces ``fea_augment`` for the training widths
+    at or above ``wide_fea_augment_from`` (default: the widest only);
+    validation sees clean features."""
+    hparams = {"fea_augment": Scale(2.0), "wide_fea_augment": Scale(-1.0)}
+    if lowest is not None:
+        hparams["wide_fea_augment_from"] = lowest
+    brain = brain_with_feature_augmentations(distillation=True, **hparams)
+    seen = {}
+
+    def recording(batch, stage):
+        features = brain.prepare_batch(batch, stage)[0]
+        seen[slimmable_modules(brain.modules.model)[0].width] = features
+        return brain.modules.model(features)
+
+    monkeypatch.setattr(brain, "compute_forward", recording)
+    monkeypatch.setattr(brain, "optimizers_step", lambda: None)
+    wavs = torch.rand(4, 8) + 0.5
+    batch = batch_of(wavs)
+    brain.step = 1
+    brain.fit_batch(batch)
+    for width in WIDTHS:
+        factor = -1.0 if width in wide else 2.0
+        torch.testing.assert_close(seen[width], factor * wavs)
+    features = brain.prepare_batch(batch, sb.Stage.VALID)[0]
+    torch.testing.assert_close(features, wavs)
+
+
+def test_a_wide_augmentation_of_another_batch_size_fails_clearly():
+    brain = brain_with_feature_augmentations(
+        fea_augment=Scale(1.0), wide_fea_augment=Scale(1.0, copies=2)
+    )
+    with pytest.raises(ValueError, match="as many examples as fea_augment"):
+        brain.prepare_batch(batch_of(torch.rand(4, 8)), sb.Stage.TRAIN)
 
 
 def test_an_ensemble_teaches_the_mean_of_its_members_probabilities(
@@ -606,3 +683,18 @@ def test_the_cnn_recipe_masks_longer_when_asked(tmp_path):
         # a frame (or bin) is masked where it is zero along the other axis
         masked = (mask(features) == 0).all(dim=3 - masked_axis)
         assert default_bound < longest_masked_stretch(masked) <= bound, name
+
+
+def test_the_cnn_recipe_masks_the_wide_widths_longer_when_asked(tmp_path):
+    """``wide_fea_augment`` is off by default; the override turns on the
+    recipe's ``wide_masks`` (up to 20 frames and 8 bins) for widths from
+    ``wide_fea_augment_from`` (0.5) up."""
+    default = load_cnn_recipe(tmp_path)
+    assert default["wide_fea_augment"] is None
+    hparams = load_cnn_recipe(tmp_path, "wide_fea_augment: !ref <wide_masks>\n")
+    wide = hparams["wide_fea_augment"]
+    assert wide is hparams["wide_masks"]
+    assert hparams["wide_fea_augment_from"] == 0.5
+    bounds = [m.drop_length_high for m in wide.augmentations.values()]
+    assert bounds == [20, 8]
+    assert wide.concat_original == hparams["fea_augment"].concat_original

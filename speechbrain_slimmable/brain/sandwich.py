@@ -19,7 +19,11 @@ from speechbrain_slimmable.brain.teacher import (
     soft_cross_entropy,
 )
 from speechbrain_slimmable.nnet.normalization import SwitchableNorm
-from speechbrain_slimmable.nnet.width import at_width, check_width_list
+from speechbrain_slimmable.nnet.width import (
+    at_width,
+    check_width,
+    check_width_list,
+)
 
 STRATEGIES = ("all", "sandwich")
 
@@ -161,6 +165,11 @@ class SandwichBrain(
                 f"{self.avg_checkpoints!r}"
             )
         self.extra_widths = self._check_extra_widths()
+        self.wide_fea_augment_from = self.hparam("wide_fea_augment_from", 1.0)
+        try:
+            check_width(self.wide_fea_augment_from)
+        except ValueError as error:
+            raise ValueError(f"wide_fea_augment_from: {error}") from None
         self.teacher = None
         self._prepared = None
         self._training_width = None
@@ -274,7 +283,7 @@ class SandwichBrain(
             self._prepared = (batch, stage, prepared)
         features, wide_features, targets, wavs = self._prepared[2]
         width = self._training_width
-        lowest = self.hparam("wide_fea_augment_from", 1.0)
+        lowest = self.wide_fea_augment_from
         if (
             wide_features is not None
             and width is not None

@@ -86,13 +86,16 @@ def test_every_width_learns(tmp_path, train_data, strategy):
         assert valid[f"acc@{width:g}"] > 1.5 * chance, (width, valid)
 
 
-def tiny_brain(**hparams):
-    model = torch.nn.Sequential(
+def tiny_model():
+    return torch.nn.Sequential(
         SlimmableLinear(16, input_size=8, fixed_in=True),
         SlimmableLinear(3, input_size=16, fixed_out=True),
     )
+
+
+def tiny_brain(**hparams):
     return SandwichBrain(
-        modules={"model": model},
+        modules={"model": tiny_model()},
         opt_class=lambda p: torch.optim.SGD(p, lr=0.1),
         hparams={"widths": WIDTHS, **hparams},
     )
@@ -156,10 +159,12 @@ class Scale(torch.nn.Module):
 
 
 def brain_with_feature_augmentations(**hparams):
-    """``tiny_brain``'s model on identity features, with ``hparams``."""
-    model = tiny_brain().modules.model
+    """``tiny_model`` on identity features, with ``hparams``."""
     return SandwichBrain(
-        modules={"compute_features": torch.nn.Identity(), "model": model},
+        modules={
+            "compute_features": torch.nn.Identity(),
+            "model": tiny_model(),
+        },
         opt_class=lambda p: torch.optim.SGD(p, lr=0.1),
         hparams={"widths": WIDTHS, "strategy": "all", **hparams},
     )
@@ -319,6 +324,11 @@ def test_sandwich_samples_widest_narrowest_and_middle():
         ({"widths": [1.0], "ckpt_criterion": "x"}, "ckpt_criterion"),
         ({"widths": [1.0], "avg_checkpoints": 0}, "positive integer"),
         ({"widths": [1.0], "avg_checkpoints": 2.5}, "positive integer"),
+        ({"widths": [1.0], "wide_fea_augment_from": 1.5}, "from: width 1.5"),
+        (
+            {"widths": [1.0], "wide_fea_augment_from": "half"},
+            "from: width must",
+        ),
     ],
 )
 def test_bad_training_options_fail_clearly(hparams, message):

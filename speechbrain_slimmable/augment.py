@@ -1,4 +1,5 @@
-"""A time shift drawn for every utterance of a batch, for training.
+"""Training augmentations SpeechBrain lacks: a time shift drawn for every
+utterance of a batch, and mixup.
 
 Authors
  * speechbrain-slimmable developers 2026
@@ -66,3 +67,77 @@ class RandomShiftPerUtterance(torch.nn.Module):
             lengths + shifts.to(lengths.dtype) / time, 0.0, 1.0
         )
         return shifted, lengths
+
+
+class MixUp(torch.nn.Module):
+    """Mix every clip of a batch with another clip of it, and their labels.
+
+    mixup (Zhang et al., 2018, "mixup: Beyond Empirical Risk
+    Minimization"): clip ``i`` becomes ``w * x[i] + (1 - w) * x[j]``, with
+    ``j`` a random permutation of the batch and ``w`` drawn for every clip
+    from ``Beta(alpha, alpha)``, folded to ``w >= 0.5`` so that the clip's
+    own class keeps the larger share; its target becomes the same mixture
+    of the two one-hot labels. The waveforms are mixed, so features,
+    feature augmentation and an external teacher all see the mixture.
+    Draws come from torch's global generator (seeded and checkpointed by
+    the recipe).
+
+    Arguments
+    ---------
+    n_classes : int
+        The number of classes of the one-hot targets.
+    alpha : float
+        Concentration of the Beta distribution (> 0); small values mix
+        little, 1 mixes uniformly.
+
+    Example
+    -------
+    >>> _ = torch.manual_seed(0)
+    >>> mixup = MixUp(n_classes=3, alpha=0.4)
+    >>> waveforms = torch.randn(4, 16000)
+    >>> mixed, lengths, targets = mixup(
+    ...     waveforms, torch.ones(4), torch.tensor([0, 1, 2, 0])
+    ... )
+    >>> mixed.shape, lengths.shape, targets.shape
+    (torch.Size([4, 16000]), torch.Size([4]), torch.Size([4, 3]))
+    >>> bool(torch.allclose(targets.sum(dim=1), torch.ones(4)))
+    True
+    >>> bool((targets.max(dim=1).values >= 0.5).all())
+    True
+    """
+
+    def __init__(self, n_classes, alpha=0.4):
+        super().__init__()
+        if alpha <= 0:
+            raise ValueError(f"alpha must be positive, got {alpha}")
+        if n_classes < 2:
+            raise ValueError(f"n_classes must be at least 2, got {n_classes}")
+        self.n_classes = int(n_classes)
+        self.alpha = float(alpha)
+
+    def forward(self, waveforms, lengths, targets):
+        """Mix ``waveforms`` (``[batch, time, ...]``) in pairs.
+
+        Returns the mixed waveforms, their relative ``lengths`` (the longer
+        of each pair) and the targets as class probabilities
+        ``[batch, n_classes]`` (from class indices ``[batch]``).
+        """
+        if targets.dim() != 1:
+            raise ValueError(
+                "MixUp takes class indices of shape [batch], got shape "
+                f"{tuple(targets.shape)}"
+            )
+        batch = waveforms.shape[0]
+        concentration = torch.full((batch,), self.alpha)
+        weights = torch.distributions.Beta(concentration, concentration)
+        weights = weights.sample().to(waveforms.device)
+        weights = torch.maximum(weights, 1 - weights)
+        partners = torch.randperm(batch, device=waveforms.device)
+        shape = (batch,) + (1,) * (waveforms.dim() - 1)
+        own = weights.view(shape).to(waveforms.dtype)
+        mixed = own * waveforms + (1 - own) * waveforms[partners]
+        one_hot = torch.nn.functional.one_hot(targets, self.n_classes)
+        one_hot = one_hot.to(waveforms.dtype)
+        own = own.view(batch, 1)
+        probabilities = own * one_hot + (1 - own) * one_hot[partners]
+        return mixed, torch.maximum(lengths, lengths[partners]), probabilities

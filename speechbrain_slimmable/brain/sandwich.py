@@ -42,7 +42,10 @@ class SandwichBrain(
     * batches with ``sig`` (padded waveforms, relative lengths) and
       ``command_encoded`` (class indices), as SpeechBrain's GSC recipe;
     * optional ``hparams.wav_augment`` (a ``speechbrain.augment.Augmenter``
-      on waveforms) and ``hparams.fea_augment`` (one on features).
+      on waveforms), ``hparams.mixup`` (a
+      :class:`~speechbrain_slimmable.augment.MixUp`, after ``wav_augment``:
+      the labels become class probabilities) and ``hparams.fea_augment``
+      (an ``Augmenter`` on features).
 
     Hyperparameters (all from YAML):
 
@@ -273,7 +276,9 @@ class SandwichBrain(
         features : torch.Tensor
             ``(batch, time, feats)``.
         targets : torch.Tensor
-            Class indices ``(batch,)``, replicated as augmentation requires.
+            Class indices ``(batch,)`` (class probabilities
+            ``(batch, n_classes)`` after ``mixup``), replicated as
+            augmentation requires.
         wavs : torch.Tensor
             The (augmented) waveforms, replicated as the targets are.
         """
@@ -305,6 +310,9 @@ class SandwichBrain(
         if stage == sb.Stage.TRAIN and wav_augment is not None:
             wavs, lens = wav_augment(wavs, lens)
             targets = wav_augment.replicate_labels(targets)
+        mixup = getattr(self.hparams, "mixup", None)
+        if stage == sb.Stage.TRAIN and mixup is not None:
+            wavs, lens, targets = mixup(wavs, lens, targets)
         clean = self.modules.compute_features(wavs)
         features, wide_features = clean, None
         fea_augment = getattr(self.hparams, "fea_augment", None)

@@ -14,6 +14,7 @@ from speechbrain.processing.features import InputNormalization
 
 from conftest import REPO, load_recipe_module, train_quickstart
 from speechbrain_slimmable import set_width
+from speechbrain_slimmable.augment import MixUp
 from speechbrain_slimmable.brain import SandwichBrain
 from speechbrain_slimmable.brain.teacher import (
     ExternalTeacher,
@@ -211,6 +212,52 @@ def test_the_wide_widths_train_on_their_own_feature_augmentation(
         torch.testing.assert_close(seen[width], factor * wavs)
     features = brain.prepare_batch(batch, sb.Stage.VALID)[0]
     torch.testing.assert_close(features, wavs)
+
+
+def test_mixup_trains_every_width_on_the_mixed_clips_and_labels(monkeypatch):
+    """With ``mixup`` every training width sees the same mixed batch and
+    learns from the mixed labels (class probabilities); validation sees the
+    clips and labels as they are."""
+    brain = brain_with_feature_augmentations(
+        distillation=True, mixup=MixUp(n_classes=3, alpha=1.0)
+    )
+    seen, losses = {}, {}
+
+    def recording(batch, stage):
+        features, targets, _ = brain.prepare_batch(batch, stage)
+        width = slimmable_modules(brain.modules.model)[0].width
+        seen[width] = (features, targets)
+        return brain.modules.model(features)
+
+    original = brain.compute_objectives
+
+    def objectives(predictions, batch, stage):
+        loss = original(predictions, batch, stage)
+        losses[slimmable_modules(brain.modules.model)[0].width] = loss
+        return loss
+
+    monkeypatch.setattr(brain, "compute_forward", recording)
+    monkeypatch.setattr(brain, "compute_objectives", objectives)
+    monkeypatch.setattr(brain, "optimizers_step", lambda: None)
+    torch.manual_seed(0)
+    wavs = torch.eye(8)  # clip i: a one-hot waveform, so mixing shows
+    batch = batch_of(wavs)
+    brain.step = 1
+    brain.fit_batch(batch)
+    features, targets = seen[1.0]
+    assert targets.shape == (8, 3)
+    assert not torch.equal(features, wavs)
+    for width in WIDTHS:
+        assert torch.equal(seen[width][0], features), width
+        assert torch.equal(seen[width][1], targets), width
+        assert torch.isfinite(losses[width]), width
+    # The labels mix as the clips do: class c gets the weights of its clips.
+    labels = torch.arange(8) % 3
+    one_hot = torch.nn.functional.one_hot(labels, 3).float()
+    torch.testing.assert_close(targets, features @ one_hot)
+    features, targets, _ = brain.prepare_batch(batch, sb.Stage.VALID)
+    torch.testing.assert_close(features, wavs)
+    assert torch.equal(targets, labels)
 
 
 def test_a_wide_augmentation_of_another_batch_size_fails_clearly():
@@ -708,3 +755,15 @@ def test_the_cnn_recipe_masks_the_wide_widths_longer_when_asked(tmp_path):
     bounds = [m.drop_length_high for m in wide.augmentations.values()]
     assert bounds == [20, 8]
     assert wide.concat_original == hparams["fea_augment"].concat_original
+
+
+def test_the_cnn_recipe_mixes_clips_when_asked(tmp_path):
+    """``mixup`` is off by default; the override turns on the recipe's
+    ``mix_clips`` for its classes at ``mixup_alpha``."""
+    assert load_cnn_recipe(tmp_path)["mixup"] is None
+    hparams = load_cnn_recipe(
+        tmp_path, "mixup: !ref <mix_clips>\nmixup_alpha: 0.2\n"
+    )
+    mixup = hparams["mixup"]
+    assert mixup is hparams["mix_clips"]
+    assert (mixup.n_classes, mixup.alpha) == (hparams["n_classes"], 0.2)

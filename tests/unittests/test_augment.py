@@ -1,9 +1,9 @@
-"""Tests of the per-utterance time shift."""
+"""Tests of the per-utterance time shift and of mixup."""
 
 import pytest
 import torch
 
-from speechbrain_slimmable.augment import RandomShiftPerUtterance
+from speechbrain_slimmable.augment import MixUp, RandomShiftPerUtterance
 
 
 def _impulses(batch, time, at):
@@ -58,3 +58,49 @@ def test_shift_without_range_leaves_the_batch_alone():
 def test_an_empty_range_is_refused():
     with pytest.raises(ValueError, match="min_shift"):
         RandomShiftPerUtterance(min_shift=10, max_shift=-10)
+
+
+def test_mixup_mixes_each_clip_with_a_partner_and_its_label_alike():
+    """Clip ``i`` of an identity batch is its own one-hot waveform: after
+    mixup its samples are the weights of the two clips mixed, which must
+    be its target's class probabilities."""
+    torch.manual_seed(0)
+    batch = 64
+    mixup = MixUp(n_classes=batch, alpha=0.4)
+    mixed, _, targets = mixup(
+        torch.eye(batch), torch.ones(batch), torch.arange(batch)
+    )
+    torch.testing.assert_close(targets, mixed)
+    torch.testing.assert_close(targets.sum(dim=1), torch.ones(batch))
+    own = targets.diagonal()
+    assert (own >= 0.5).all()  # each clip keeps the larger share
+    assert (own < 0.9).sum() > 5  # and some are really mixed
+    assert ((targets > 0).sum(dim=1) <= 2).all()  # with one partner at most
+
+
+def test_mixup_keeps_the_longer_length_of_a_pair():
+    torch.manual_seed(1)
+    mixup = MixUp(n_classes=4, alpha=1.0)
+    lengths = torch.tensor([0.25, 0.5, 0.75, 1.0])
+    mixed, new_lengths, targets = mixup(torch.eye(4), lengths, torch.arange(4))
+    partners = targets.masked_fill(torch.eye(4, dtype=torch.bool), 0).argmax(1)
+    mixed_alone = targets.diagonal() == 1
+    expected = torch.where(
+        mixed_alone, lengths, torch.maximum(lengths, lengths[partners])
+    )
+    torch.testing.assert_close(new_lengths, expected)
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [({"n_classes": 3, "alpha": 0}, "alpha"), ({"n_classes": 1}, "n_classes")],
+)
+def test_bad_mixup_settings_are_refused(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        MixUp(**arguments)
+
+
+def test_mixup_refuses_targets_that_are_not_class_indices():
+    mixup = MixUp(n_classes=3)
+    with pytest.raises(ValueError, match="class indices"):
+        mixup(torch.randn(2, 8), torch.ones(2), torch.eye(3)[:2])

@@ -131,13 +131,18 @@ class MixUp(torch.nn.Module):
         concentration = torch.full((batch,), self.alpha)
         weights = torch.distributions.Beta(concentration, concentration)
         weights = weights.sample().to(waveforms.device)
-        weights = torch.maximum(weights, 1 - weights)
+        weights = torch.maximum(weights, 1 - weights).to(waveforms.dtype)
         partners = torch.randperm(batch, device=waveforms.device)
-        shape = (batch,) + (1,) * (waveforms.dim() - 1)
-        own = weights.view(shape).to(waveforms.dtype)
-        mixed = own * waveforms + (1 - own) * waveforms[partners]
+
+        def mix(values):
+            """Each row of ``values`` weighted with its partner's row."""
+            own = weights.view((batch,) + (1,) * (values.dim() - 1))
+            return own * values + (1 - own) * values[partners]
+
         one_hot = torch.nn.functional.one_hot(targets, self.n_classes)
-        one_hot = one_hot.to(waveforms.dtype)
-        own = own.view(batch, 1)
-        probabilities = own * one_hot + (1 - own) * one_hot[partners]
-        return mixed, torch.maximum(lengths, lengths[partners]), probabilities
+        probabilities = mix(one_hot.to(waveforms.dtype))
+        return (
+            mix(waveforms),
+            torch.maximum(lengths, lengths[partners]),
+            probabilities,
+        )

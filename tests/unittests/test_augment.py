@@ -82,11 +82,11 @@ def test_mixup_keeps_the_longer_length_of_a_pair():
     torch.manual_seed(1)
     mixup = MixUp(n_classes=4, alpha=1.0)
     lengths = torch.tensor([0.25, 0.5, 0.75, 1.0])
-    mixed, new_lengths, targets = mixup(torch.eye(4), lengths, torch.arange(4))
+    _, new_lengths, targets = mixup(torch.eye(4), lengths, torch.arange(4))
     partners = targets.masked_fill(torch.eye(4, dtype=torch.bool), 0).argmax(1)
-    mixed_alone = targets.diagonal() == 1
+    own_partner = targets.diagonal() == 1  # the permutation left it in place
     expected = torch.where(
-        mixed_alone, lengths, torch.maximum(lengths, lengths[partners])
+        own_partner, lengths, torch.maximum(lengths, lengths[partners])
     )
     torch.testing.assert_close(new_lengths, expected)
 

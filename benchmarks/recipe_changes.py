@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+"""Every change of the recipe measured on the speaker splits, one line each.
+
+Reads the clip tables that ``benchmarks/clip_accuracy.py --against RECIPE
+--change_per_width`` wrote (``benchmarks/SECTION.md``) and the stream tables
+that ``benchmarks/detection_recipes.py`` wrote for the same runs (one per
+split), and puts each change on one line: the recipe it was paired with, its
+change of the mean over the widths on the valid and the test clips, its
+change at width 1.0 on the test clips, its test clip accuracy at widths 1.0,
+0.5 and 0.25 (the widths the goals name), its change in keywords found at 72
+false alarms an hour in the valid and in the test streams, and whether it
+gained on both validation measures: the rule that adopts a change (the test
+speakers only report). Changes are mean ± std over the splits, paired by
+split, with ``(k/n)``: at or above the recipe on ``k`` of ``n`` splits.
+A change that two clip tables hold under one name is listed once.
+
+Usage (seconds; the tables are read, nothing is trained or decoded)::
+
+    python benchmarks/recipe_changes.py --section recipe-changes \\
+        --clip_tables speed mixup \\
+        --stream_tables detection-speed-1 detection-mixup-1
+
+Authors
+ * speechbrain-slimmable developers 2026
+"""
+
+import argparse
+import shlex
+
+from clip_accuracy import HERE
+from detection_changes import (
+    changes_per_table,
+    counted,
+    mean_over_widths,
+    read_table,
+)
+from readme import update_readme
+
+from speechbrain_slimmable.inference.events import DEFAULT_SMOOTHING
+
+GOAL_WIDTHS = ("1", "0.5", "0.25")
+VALID_STREAMS = "found @ 72 FA/h, valid"
+TEST_STREAMS = "found @ 72 FA/h, test"
+
+
+def table_cells(line):
+    """The cells of a markdown table line (``[]`` for any other line).
+
+    Example
+    -------
+    >>> table_cells("| a | +1.00 ± 0.50 (2/3) |")
+    ['a', '+1.00 ± 0.50 (2/3)']
+    >>> table_cells("Command: `python x.py`")
+    []
+    """
+    line = line.strip()
+    if not line.startswith("|"):
+        return []
+    return [cell.strip() for cell in line.strip("|").split("|")]
+
+
+def read_clip_table(text):
+    """The recipe each change was paired with, each recipe's accuracy and
+    each change, from a table of :mod:`clip_accuracy` with
+    ``--change_per_width``.
+
+    Returns
+    -------
+    against : str
+        The recipe the changes are paired with.
+    accuracy : dict
+        ``{recipe: {split: {column: cell}}}`` from the first table (columns:
+        the widths and ``mean over widths``).
+    changes : dict
+        ``{recipe: {split: {column: cell}}}`` from the change table.
+
+    Example
+    -------
+    >>> text = '''Change: the mean over widths minus that of A, per seed.
+    ...
+    ... | recipe | seeds | split | 1 | mean over widths | change against A |
+    ... | --- | --- | --- | --- | --- | --- |
+    ... | A | 1, 2 | test | 90.00 ± 1.00 | 90.00 ± 1.00 |  |
+    ... | B | 1, 2 | test | 91.00 ± 1.00 | 91.00 ± 1.00 | +1.00 ± 0.00 |
+    ...
+    ... Change against A at each width and over the widths (its mean): ...
+    ...
+    ... | recipe | split | 1 | mean over widths |
+    ... | --- | --- | --- | --- |
+    ... | B | test | +1.00 ± 0.00 (2/2) | +1.00 ± 0.00 (2/2) |
+    ... '''
+    >>> against, accuracy, changes = read_clip_table(text)
+    >>> against, accuracy["B"]["test"]["1"], changes["B"]["test"]["1"]
+    ('A', '91.00 ± 1.00', '+1.00 ± 0.00 (2/2)')
+    """
+    against, header, tables = None, None, ({}, {})
+    for line in text.splitlines():
+        if line.startswith("Change against ") and " at each width" in line:
+            against = line[
+                len("Change against ") : line.index(" at each width")
+            ]
+        cells = table_cells(line)
+        if not cells or cells[0].startswith("---"):
+            continue
+        if cells[0] == "recipe":
+            header = cells
+            continue
+        row = dict(zip(header, cells))
+        table = tables[1] if "seeds" not in header else tables[0]
+        table.setdefault(row["recipe"], {})[row["split"]] = row
+    if against is None:
+        raise ValueError(
+            "no change table: write it with benchmarks/clip_accuracy.py "
+            "--against RECIPE --change_per_width"
+        )
+    return (against, *tables)
+
+
+def mean_of(cell):
+    """The mean of a ``mean ± std (k/n)`` cell (``None`` for ``-``).
+
+    Example
+    -------
+    >>> mean_of("+0.74 ± 1.55 (4/5)"), mean_of("-0.17"), mean_of("-")
+    (0.74, -0.17, None)
+    """
+    first = cell.split()[0]
+    return None if first == "-" else float(first)
+
+
+def clip_lines(names):
+    """Per change of the clip tables ``names`` (in their order, from the
+    first table holding it): the recipe it was paired with, its accuracy
+    and its changes (see :func:`read_clip_table`)."""
+    lines = {}
+    for name in names:
+        path = HERE / f"{name}.md"
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{path} not found: write it first with "
+                f"benchmarks/clip_accuracy.py --section {name}"
+            )
+        against, accuracy, changes = read_clip_table(path.read_text())
+        for recipe, by_split in changes.items():
+            if recipe not in lines:
+                lines[recipe] = (against, accuracy[recipe], by_split)
+    return lines
+
+
+def markdown(lines, streams, command):
+    """The table: one line per change of ``lines`` (:func:`clip_lines`),
+    with its stream changes from ``streams`` (``{recipe: {measure:
+    {table: {width: points}}}}``, as :func:`detection_changes.
+    changes_per_table` gives them; ``-`` where a change has none).
+
+    Example
+    -------
+    >>> cell = "+1.00 ± 0.00 (2/2)"
+    >>> change = {s: {"mean over widths": cell, "1": cell}
+    ...           for s in ("valid", "test")}
+    >>> accuracy = {"test": {"1": "91.00 ± 1.00", "0.5": "89.00 ± 1.00",
+    ...                      "0.25": "86.00 ± 2.00"}}
+    >>> streams = {"B": {VALID_STREAMS: {"t1": {1.0: -2.0}},
+    ...                  TEST_STREAMS: {"t1": {1.0: 1.0}}}}
+    >>> table = markdown({"B": ("A", accuracy, change)}, streams, "x")
+    >>> table.splitlines()[-1]
+    '| B | A | +1.00 ± 0.00 (2/2) | +1.00 ± 0.00 (2/2) | +1.00 ± 0.00 (2/2) | 91.00 / 89.00 / 86.00 | -2.00 (0/1) | +1.00 (1/1) | no |'
+    """
+    rows = [
+        f"Command: `{command}`",
+        "",
+        "Each change of the recipe on the speaker splits, against the recipe "
+        "it was trained beside (paired by split; mean ± std over the splits, "
+        "(k/n): at or above that recipe on k of n splits). Clips: clip "
+        "accuracy, points, the mean over the widths unless a width is named; "
+        "test accuracy: the change's own test clip accuracy (%) at 1.0 / 0.5 "
+        "/ 0.25, mean over the splits. Streams: keywords found at 72 false "
+        "alarms an hour, points, mean over the widths. Adopted by the rule: "
+        "ahead on the valid clips and in the valid streams (the test "
+        "speakers only report).",
+        "",
+        "| change | paired with | valid clips | test clips | test clips at 1.0 "
+        "| test accuracy, 1.0 / 0.5 / 0.25 | valid streams | test streams "
+        "| ahead on both validation measures |",
+        "| --- " * 9 + "|",
+    ]
+    for recipe, (against, accuracy, change) in lines.items():
+        by_measure = streams.get(recipe, {})
+        stream_cells = [
+            counted(mean_over_widths(by_measure[measure]))
+            if measure in by_measure
+            else "-"
+            for measure in (VALID_STREAMS, TEST_STREAMS)
+        ]
+        valid_gains = [
+            mean_of(change["valid"]["mean over widths"]),
+            mean_of(stream_cells[0]),
+        ]
+        if None in valid_gains:
+            verdict = "-"
+        else:
+            verdict = "yes" if min(valid_gains) > 0 else "no"
+        test_accuracy = " / ".join(
+            accuracy["test"][width].split()[0] for width in GOAL_WIDTHS
+        )
+        cells = [
+            recipe,
+            against,
+            change["valid"]["mean over widths"],
+            change["test"]["mean over widths"],
+            change["test"]["1"],
+            test_accuracy,
+            *stream_cells,
+            verdict,
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def main(argv=None):
+    """Print the table and write the README section."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--section", required=True, help="the README section to write"
+    )
+    parser.add_argument(
+        "--clip_tables",
+        nargs="+",
+        required=True,
+        metavar="SECTION",
+        help="sections written by clip_accuracy.py --change_per_width",
+    )
+    parser.add_argument(
+        "--stream_tables",
+        nargs="+",
+        required=True,
+        metavar="NAME",
+        help="names given to detection_recipes.py --name, one per split",
+    )
+    parser.add_argument(
+        "--leave_out",
+        nargs="+",
+        default=[],
+        metavar="RECIPE",
+        help="changes of the clip tables not to list (runs that another "
+        "table lists under another name)",
+    )
+    parser.add_argument(
+        "--smoothing",
+        type=int,
+        default=DEFAULT_SMOOTHING,
+        help="the decoder's smoothing whose stream lines are compared",
+    )
+    args = parser.parse_args(argv)
+    lines = clip_lines(args.clip_tables)
+    unknown = set(args.leave_out) - set(lines)
+    if unknown:
+        parser.error(
+            "--leave_out names no change of the clip tables: "
+            + ", ".join(map(repr, sorted(unknown)))
+        )
+    for recipe in args.leave_out:
+        del lines[recipe]
+    tables = {name: read_table(name) for name in args.stream_tables}
+    streams, _ = changes_per_table(tables, args.smoothing)
+    command = ["python", "benchmarks/recipe_changes.py"]
+    command += ["--section", args.section, "--smoothing", str(args.smoothing)]
+    command += ["--clip_tables", *args.clip_tables]
+    command += ["--stream_tables", *args.stream_tables]
+    if args.leave_out:
+        command += ["--leave_out", *args.leave_out]
+    table = markdown(lines, streams, shlex.join(command))
+    print(table)
+    update_readme(args.section, table)
+
+
+if __name__ == "__main__":
+    main()

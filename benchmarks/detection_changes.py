@@ -158,16 +158,23 @@ def markdown(changes, references, command):
     return "\n".join(lines) + "\n"
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_stream_table_arguments(parser, flag="--tables"):
+    """Add ``flag`` (the stream tables to read, one per split) and
+    ``--smoothing`` (whose lines are compared) to ``parser``.
+
+    Example
+    -------
+    >>> parser = argparse.ArgumentParser()
+    >>> add_stream_table_arguments(parser)
+    >>> parser.parse_args(["--tables", "a-1", "a-2"]).tables
+    ['a-1', 'a-2']
+    """
     parser.add_argument(
-        "--tables",
+        flag,
         nargs="+",
         required=True,
+        metavar="NAME",
         help="names given to detection_recipes.py --name, one per split",
-    )
-    parser.add_argument(
-        "--section", required=True, help="the README section to write"
     )
     parser.add_argument(
         "--smoothing",
@@ -175,6 +182,14 @@ def main(argv=None):
         default=DEFAULT_SMOOTHING,
         help="the decoder's smoothing whose lines are compared",
     )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--section", required=True, help="the README section to write"
+    )
+    add_stream_table_arguments(parser)
     args = parser.parse_args(argv)
     tables = {name: read_table(name) for name in args.tables}
     changes, references = changes_per_table(tables, args.smoothing)

@@ -29,14 +29,13 @@ import shlex
 
 from clip_accuracy import HERE
 from detection_changes import (
+    add_stream_table_arguments,
     changes_per_table,
     counted,
     mean_over_widths,
     read_table,
 )
 from readme import update_readme
-
-from speechbrain_slimmable.inference.events import DEFAULT_SMOOTHING
 
 GOAL_WIDTHS = ("1", "0.5", "0.25")
 VALID_STREAMS = "found @ 72 FA/h, valid"
@@ -230,13 +229,7 @@ def main(argv=None):
         metavar="SECTION",
         help="sections written by clip_accuracy.py --change_per_width",
     )
-    parser.add_argument(
-        "--stream_tables",
-        nargs="+",
-        required=True,
-        metavar="NAME",
-        help="names given to detection_recipes.py --name, one per split",
-    )
+    add_stream_table_arguments(parser, "--stream_tables")
     parser.add_argument(
         "--leave_out",
         nargs="+",
@@ -244,12 +237,6 @@ def main(argv=None):
         metavar="RECIPE",
         help="changes of the clip tables not to list (runs that another "
         "table lists under another name)",
-    )
-    parser.add_argument(
-        "--smoothing",
-        type=int,
-        default=DEFAULT_SMOOTHING,
-        help="the decoder's smoothing whose stream lines are compared",
     )
     args = parser.parse_args(argv)
     lines = clip_lines(args.clip_tables)

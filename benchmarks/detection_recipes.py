@@ -159,6 +159,22 @@ def table_path(name):
     return HERE / f"{name.replace('-', '_')}.md"
 
 
+def table_cells(line):
+    """The cells of a markdown table line (``[]`` for any other line).
+
+    Example
+    -------
+    >>> table_cells("| a | +1.00 ± 0.50 (2/3) |")
+    ['a', '+1.00 ± 0.50 (2/3)']
+    >>> table_cells("Command: `python x.py`")
+    []
+    """
+    line = line.strip()
+    if not line.startswith("|"):
+        return []
+    return [cell.strip() for cell in line.strip("|").split("|")]
+
+
 def read_markdown(text):
     """The results :func:`markdown` wrote, read back from its table: per
     recipe, ``{(smoothing, width): row}`` with the found rates as fractions
@@ -176,7 +192,7 @@ def read_markdown(text):
     """
     results = {}
     for line in text.splitlines():
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        cells = table_cells(line)
         if len(cells) != 8 or not cells[1].isdigit():
             continue
         name, smoothing, width, *numbers = cells

@@ -29,33 +29,19 @@ import shlex
 
 from clip_accuracy import HERE
 from detection_changes import (
+    MEASURES,
     add_stream_table_arguments,
     changes_per_table,
     counted,
     mean_over_widths,
     read_table,
 )
+from detection_recipes import table_cells
 from readme import update_readme
 
 GOAL_WIDTHS = ("1", "0.5", "0.25")
-VALID_STREAMS = "found @ 72 FA/h, valid"
-TEST_STREAMS = "found @ 72 FA/h, test"
-
-
-def table_cells(line):
-    """The cells of a markdown table line (``[]`` for any other line).
-
-    Example
-    -------
-    >>> table_cells("| a | +1.00 ± 0.50 (2/3) |")
-    ['a', '+1.00 ± 0.50 (2/3)']
-    >>> table_cells("Command: `python x.py`")
-    []
-    """
-    line = line.strip()
-    if not line.startswith("|"):
-        return []
-    return [cell.strip() for cell in line.strip("|").split("|")]
+# Keywords found at 72 false alarms an hour, valid and test streams.
+VALID_STREAMS, TEST_STREAMS = (name for name, _ in MEASURES[:2])
 
 
 def read_clip_table(text):

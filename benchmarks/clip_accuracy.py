@@ -170,6 +170,18 @@ def width_values(seeds, width, key):
     }
 
 
+def section_path(section):
+    """``benchmarks/SECTION.md``: where the table of the README section
+    ``section`` is written.
+
+    Example
+    -------
+    >>> section_path("splits-90").name
+    'splits-90.md'
+    """
+    return HERE / f"{section}.md"
+
+
 def load_recipes(runs):
     """Recipe name to its runs' rows per seed (see :func:`rows_per_seed`),
     in the order first named."""
@@ -345,7 +357,7 @@ def main(argv=None):
         )
     print(table)
     update_readme(args.section, table)
-    (HERE / f"{args.section}.md").write_text(table)
+    section_path(args.section).write_text(table)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ Authors
 import argparse
 import shlex
 
-from clip_accuracy import HERE
+from clip_accuracy import section_path
 from detection_changes import (
     MEASURES,
     add_stream_table_arguments,
@@ -119,7 +119,7 @@ def clip_lines(names):
     and its changes (see :func:`read_clip_table`)."""
     lines = {}
     for name in names:
-        path = HERE / f"{name}.md"
+        path = section_path(name)
         if not path.is_file():
             raise FileNotFoundError(
                 f"{path} not found: write it first with "

@@ -26,6 +26,7 @@ Authors
 
 import argparse
 import shlex
+import statistics
 
 from clip_accuracy import section_path
 from detection_changes import (
@@ -170,21 +171,20 @@ def markdown(lines, streams, command):
         "| --- " * 9 + "|",
     ]
     for recipe, (against, accuracy, change) in lines.items():
-        by_measure = streams.get(recipe, {})
+        per_split = {
+            measure: mean_over_widths(per_width)
+            for measure, per_width in streams.get(recipe, {}).items()
+        }
         stream_cells = [
-            counted(mean_over_widths(by_measure[measure]))
-            if measure in by_measure
-            else "-"
+            counted(per_split[measure]) if measure in per_split else "-"
             for measure in (VALID_STREAMS, TEST_STREAMS)
         ]
-        valid_gains = [
-            mean_of(change["valid"]["mean over widths"]),
-            mean_of(stream_cells[0]),
-        ]
-        if None in valid_gains:
+        valid_clips = mean_of(change["valid"]["mean over widths"])
+        if valid_clips is None or VALID_STREAMS not in per_split:
             verdict = "-"
         else:
-            verdict = "yes" if min(valid_gains) > 0 else "no"
+            valid_streams = statistics.fmean(per_split[VALID_STREAMS].values())
+            verdict = "yes" if min(valid_clips, valid_streams) > 0 else "no"
         test_accuracy = " / ".join(
             accuracy["test"][width].split()[0] for width in GOAL_WIDTHS
         )

@@ -109,12 +109,6 @@ class SandwichBrain(
         teach it (see :class:`ExternalTeacher`); the recipe needs
         ``label_encoder`` in its hparams. ``teacher_weight`` (default 0.5)
         weighs its term against the labels.
-    teacher_for_every_width : bool
-        The ``teacher_source`` teaches every training width, not only the
-        widest (default False). It replaces in-place distillation, so it
-        needs ``distillation: False``: a narrow width then learns from a
-        teacher stronger than its own widest (the CNN teaching a
-        Transformer, for example).
     lr_scheduler : callable, optional
         Called with the optimizer after every optimizer step (e.g.
         ``speechbrain.nnet.schedulers.LinearWarmupScheduler``: warm-up,
@@ -179,18 +173,6 @@ class SandwichBrain(
             check_width(self.wide_fea_augment_from)
         except ValueError as error:
             raise ValueError(f"wide_fea_augment_from: {error}") from None
-        self.teacher_for_every_width = self.hparam(
-            "teacher_for_every_width", False
-        )
-        if self.teacher_for_every_width and (
-            self.hparam("teacher_source") is None
-            or self.hparam("distillation", False)
-        ):
-            raise ValueError(
-                "teacher_for_every_width needs a teacher_source and "
-                "distillation: False (the external teacher replaces the "
-                "widest as the teacher of the narrow widths)"
-            )
         self.teacher = None
         self._prepared = None
         self._training_width = None
@@ -433,8 +415,7 @@ class SandwichBrain(
                     )
                     logits = self.logits_of(predictions)
                     if teacher is not None:
-                        external = index == 0 or self.teacher_for_every_width
-                        name = "teacher" if external else "distillation"
+                        name = "teacher" if index == 0 else "distillation"
                         weight = self.hparam(f"{name}_weight", 0.5)
                         loss = self.distilled(loss, logits, teacher, weight)
                 scaled_loss = self.scaler.scale(
@@ -442,7 +423,7 @@ class SandwichBrain(
                 )
                 self.check_loss_isfinite(scaled_loss)
                 scaled_loss.backward()
-            if index == 0 and not self.teacher_for_every_width:
+            if index == 0:
                 teacher = logits.detach() if distill else None
             losses[width] = loss.detach()
         self._prepared = None

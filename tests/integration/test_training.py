@@ -346,58 +346,6 @@ def test_an_ensemble_teacher_teaches_the_widest(
         )
 
 
-def test_a_teacher_for_every_width_teaches_them_all(
-    tmp_path, train_data, model_folder, monkeypatch
-):
-    brain, datasets, hparams = build_brain(
-        tmp_path,
-        train_data,
-        number_of_epochs=1,
-        strategy="all",
-        distillation=False,
-        teacher_source=str(model_folder),
-        teacher_weight=0.3,
-        teacher_for_every_width=True,
-    )
-    calls = []
-    original = brain.distilled
-
-    def recording(loss, logits, teacher, weight):
-        calls.append((teacher, weight))
-        return original(loss, logits, teacher, weight)
-
-    monkeypatch.setattr(brain, "distilled", recording)
-    brain.fit(
-        hparams["epoch_counter"],
-        datasets["train"],
-        train_loader_kwargs=hparams["train_dataloader_opts"],
-    )
-    assert len(calls) % len(WIDTHS) == 0 and calls
-    for step in range(0, len(calls), len(WIDTHS)):
-        first = calls[step][0]
-        for teacher, weight in calls[step : step + len(WIDTHS)]:
-            assert weight == 0.3
-            # The teacher's log-probabilities for every width, not the
-            # widest's logits.
-            assert teacher is first
-            torch.testing.assert_close(
-                teacher.exp().sum(-1), torch.ones(len(teacher))
-            )
-
-
-def test_a_teacher_for_every_width_replaces_in_place_distillation(
-    tmp_path, train_data, model_folder
-):
-    for overrides in (
-        {"teacher_source": str(model_folder), "distillation": True},
-        {"teacher_source": None, "distillation": False},
-    ):
-        with pytest.raises(ValueError, match="teacher_for_every_width needs"):
-            build_brain(
-                tmp_path, train_data, teacher_for_every_width=True, **overrides
-            )
-
-
 def test_sandwich_samples_widest_narrowest_and_middle():
     torch.manual_seed(0)
     brain = tiny_brain(strategy="sandwich", num_sampled_widths=3)

@@ -95,7 +95,8 @@ METHODS = {
 # The KWT methods taught by the benchmark's CNN.
 TAUGHT = [TEACHER, ALL_TEACHER]
 # The KWT costs about three times the CNN: it runs the sandwich rule only
-# (with and without a CNN teacher) against its widths trained alone.
+# (and the TAUGHT methods when the CNN runs) against its widths trained
+# alone.
 FAMILY_METHODS = {"cnn": [SANDWICH, PAPER, ALL_KD], "kwt": [SANDWICH]}
 # The method of each YAML's defaults, which its published model follows.
 # Validation chose each: the CNN's in this benchmark (three seeds), the
@@ -1013,6 +1014,12 @@ def main(argv=None):
         raise SystemExit(
             "a --reuse family keeps its published model unless "
             "--publish_epochs retrains it"
+        )
+    kept = set(args.reuse) - set(args.publish)
+    if "kwt" in set(args.families) - kept and "cnn" not in args.families:
+        raise SystemExit(
+            "the published KWT is taught by the CNN: run --families cnn kwt "
+            "(--reuse cnn keeps the CNN's runs and published model)"
         )
     command = shlex.join(["python", "benchmarks/run.py", *argv])
     check_requirements()

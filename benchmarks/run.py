@@ -572,7 +572,7 @@ def accuracy_table(runs, args):
         lines += [
             "",
             f"Mean validation accuracy over widths and seeds: {summary}; "
-            f"best: **{best_on_validation(runs, family, args)}**.",
+            f"best: **{best}**.",
             "",
         ]
     return lines

@@ -30,6 +30,7 @@ import speechbrain as sb
 import torch
 from hyperpyyaml import load_hyperpyyaml
 from ruamel.yaml import YAML
+from speechbrain.augment.time_domain import AddNoise
 from speechbrain.utils.distributed import run_on_main
 
 from speechbrain_slimmable import profile_widths
@@ -37,6 +38,7 @@ from speechbrain_slimmable.brain import SandwichBrain
 from speechbrain_slimmable.dataio.audio import fit_to_window
 from speechbrain_slimmable.dataio.synthetic import make_synthetic_kws
 from speechbrain_slimmable.inference.model_folder import write_model_folder
+from speechbrain_slimmable.repro import NoiseLoaderPosition
 from speechbrain_slimmable.utils.quiet import muted
 
 sys.path.append(os.path.dirname(os.path.abspath(__file__)))
@@ -247,6 +249,22 @@ def per_step_scheduler(hparams, train_set):
     return scheduler
 
 
+def checkpoint_noise_positions(hparams):
+    """Checkpoint where each ``AddNoise`` of the YAML stands in its noise.
+
+    So that a resumed run mixes in the noise recordings an uninterrupted
+    run would. Optional on load: a checkpoint saved before this existed
+    still resumes (SpeechBrain warns, and the noise starts again).
+    """
+    for name, value in hparams.items():
+        if isinstance(value, AddNoise):
+            hparams["checkpointer"].add_recoverable(
+                f"{name}_position",
+                NoiseLoaderPosition(value),
+                optional_load=True,
+            )
+
+
 def width_table(rows):
     """Markdown table of width, parameters, MACs and accuracies.
 
@@ -292,6 +310,7 @@ def main(argv):
     brain, datasets = build_brain(hparams, run_opts)
     clock = TrainingClock()
     hparams["checkpointer"].add_recoverable("training_clock", clock)
+    checkpoint_noise_positions(hparams)
     brain.fit(
         brain.hparams.epoch_counter,
         datasets["train"],

@@ -5,7 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 import speechbrain as sb
 import torch
 from hyperpyyaml import load_hyperpyyaml
@@ -391,8 +393,34 @@ def final_parameters(output):
     return torch.load(Path(output) / "pretrained" / "model.ckpt")
 
 
-def test_resume_continues_where_it_stopped(tmp_path, train_data, monkeypatch):
+def noise_recordings_options(folder):
+    """Quickstart options that mix noise recordings in, as tcresnet.yaml.
+
+    Two 25-second recordings, cut by the recipe's ``prepare_noise_csv``
+    into 20 two-second pieces: two batches of 16 a pass (16 + 4).
+    """
+    recordings = folder / "recordings"
+    recordings.mkdir(parents=True)
+    generator = np.random.default_rng(0)
+    for index in range(2):
+        noise = 0.1 * generator.standard_normal(25 * 16000)
+        sf.write(recordings / f"noise_{index}.wav", noise, 16000)
+    prepare_gsc = load_recipe_module("prepare_gsc")
+    csv_file = prepare_gsc.prepare_noise_csv(recordings, folder)
+    return [
+        "--add_noise=!new:speechbrain.augment.time_domain.AddNoise "
+        f"{{csv_file: {csv_file}, snr_low: 5, snr_high: 20}}"
+    ]
+
+
+@pytest.mark.parametrize("noise", ["white", "recordings"])
+def test_resume_continues_where_it_stopped(
+    tmp_path, train_data, monkeypatch, noise
+):
     extra = ["--number_of_epochs=3", "--ckpt_interval_steps=4"]
+    if noise == "recordings":
+        # A resumed run carries on from the noise its loader had reached.
+        extra += noise_recordings_options(tmp_path / "noise")
     reference = train_quickstart(tmp_path / "reference", train_data, *extra)
 
     calls = []

@@ -137,7 +137,9 @@ def markdown(lines, streams, command):
     """The table: one line per change of ``lines`` (:func:`clip_lines`),
     with its stream changes from ``streams`` (``{recipe: {measure:
     {table: {width: points}}}}``, as :func:`detection_changes.
-    changes_per_table` gives them; ``-`` where a change has none).
+    changes_per_table` gives them; ``-`` where a change has none). A change
+    behind on the valid clips is not adopted whatever its streams; one ahead
+    there without valid streams gets ``-``.
 
     Example
     -------
@@ -151,6 +153,14 @@ def markdown(lines, streams, command):
     >>> table = markdown({"B": ("A", accuracy, change)}, streams, "x")
     >>> table.splitlines()[-1]
     '| B | A | +1.00 ± 0.00 (2/2) | +1.00 ± 0.00 (2/2) | +1.00 ± 0.00 (2/2) | 91.00 / 89.00 / 86.00 | -2.00 (0/1) | +1.00 (1/1) | no |'
+    >>> table = markdown({"B": ("A", accuracy, change)}, {}, "x")
+    >>> table.splitlines()[-1].split(" | ")[-3:]
+    ['-', '-', '- |']
+    >>> behind = {s: {"mean over widths": "-0.50 ± 1.00 (1/2)", "1": cell}
+    ...           for s in ("valid", "test")}
+    >>> table = markdown({"B": ("A", accuracy, behind)}, {}, "x")
+    >>> table.splitlines()[-1].split(" | ")[-3:]
+    ['-', '-', 'no |']
     """
     rows = [
         f"Command: `{command}`",
@@ -180,7 +190,9 @@ def markdown(lines, streams, command):
             for measure in (VALID_STREAMS, TEST_STREAMS)
         ]
         valid_clips = mean_of(change["valid"]["mean over widths"])
-        if valid_clips is None or VALID_STREAMS not in per_split:
+        if valid_clips is not None and valid_clips <= 0:
+            verdict = "no"
+        elif valid_clips is None or VALID_STREAMS not in per_split:
             verdict = "-"
         else:
             valid_streams = statistics.fmean(per_split[VALID_STREAMS].values())

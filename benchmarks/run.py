@@ -36,7 +36,9 @@ Usage (about 90 minutes on 2 CPU cores, two trainings at a time)::
         --noise_folder ../shared/data/background_noise
 
 Every requirement is checked before training; finished runs are reused (an
-interrupted benchmark continues); ``benchmarks/results.{md,json}``, the
+interrupted benchmark continues) if the same flags and the same YAML (its
+SHA-256, which each run's ``results.json`` records) trained them, and
+refused otherwise; ``benchmarks/results.{md,json}``, the
 plot, README.md's results section and ``pretrained/`` are written only when
 every stage has succeeded.
 
@@ -195,7 +197,8 @@ class Runner:
             *extra,
         ]
         if results.is_file():
-            check_same_run(results, command[2:])
+            digest = recipe_module().hparams_digest(REPO / FAMILIES[family])
+            check_same_run(results, command[2:], digest)
             return json.loads(results.read_text())
         print(f"[benchmark] {family} {name} seed {seed}", flush=True)
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -210,19 +213,50 @@ class Runner:
         return json.loads(results.read_text())
 
 
-def check_same_run(results, flags):
+def check_same_run(results, flags, hparams_sha256):
     """Refuse to reuse a finished run that other flags trained (say, the
-    KWT taught by a CNN since retrained): its folder must be removed first.
-    The output folder may be spelt differently."""
+    KWT taught by a CNN since retrained), or another version of its YAML
+    (``hparams_sha256``, the digest of today's): its folder must be removed
+    first. The output folder may be spelt differently.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> run = Path(tempfile.mkdtemp()) / "pretrained" / "results.json"
+    >>> run.parent.mkdir()
+    >>> flags = ["hparams/kwt.yaml", "--seed=1"]
+    >>> _ = run.write_text(
+    ...     json.dumps({"command": flags, "hparams_sha256": "ab12"})
+    ... )
+    >>> check_same_run(run, flags, "ab12")  # the same run: reused
+    >>> check_same_run(  # doctest: +ELLIPSIS
+    ...     run, ["hparams/kwt.yaml", "--seed=2"], "ab12"
+    ... )
+    Traceback (most recent call last):
+    ...
+    SystemExit: ... was trained by hparams/kwt.yaml --seed=1, not by ...
+    >>> check_same_run(run, flags, "cd34")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    SystemExit: ... by another version of hparams/kwt.yaml (its SHA-256 ...
+    """
 
     def kept(command):
         return [f for f in command if not f.startswith("--output_folder=")]
 
-    recorded = json.loads(results.read_text())["command"]
-    if kept(recorded) != kept(flags):
+    recorded = json.loads(results.read_text())
+    if kept(recorded["command"]) != kept(flags):
         raise SystemExit(
-            f"{results.parent.parent} was trained by {shlex.join(recorded)}, "
-            f"not by {shlex.join(flags)}: remove that folder to train it again"
+            f"{results.parent.parent} was trained by "
+            f"{shlex.join(recorded['command'])}, not by {shlex.join(flags)}: "
+            "remove that folder to train it again"
+        )
+    trained_by = recorded.get("hparams_sha256", "not recorded")
+    if trained_by != hparams_sha256:
+        raise SystemExit(
+            f"{results.parent.parent} was trained by another version of "
+            f"{flags[0]} (its SHA-256 was {trained_by}, today's is "
+            f"{hparams_sha256}): remove that folder to train it again"
         )
 
 

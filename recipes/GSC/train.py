@@ -19,6 +19,7 @@ Authors
  * speechbrain-slimmable developers 2026
 """
 
+import hashlib
 import json
 import math
 import os
@@ -360,12 +361,35 @@ def main(argv):
         )
         with open(os.path.join(folder, "results.json"), "w") as f:
             json.dump(
-                {"widths": rows, "training": training, "command": argv},
+                {
+                    "widths": rows,
+                    "training": training,
+                    "command": argv,
+                    "hparams_sha256": hparams_digest(hparams_file),
+                },
                 f,
                 indent=2,
             )
         print(f"Model folder written to {folder}")
     return rows
+
+
+def hparams_digest(hparams_file):
+    """The SHA-256 of a hyperparameter file's bytes: which version of the
+    recipe a run was trained by (``results.json`` keeps it, so that the
+    benchmark never reuses a run that an older YAML trained).
+
+    Example
+    -------
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+    ...     _ = f.write("lr: 0.002\n")
+    ...     f.flush()
+    ...     hparams_digest(f.name)[:12]
+    '7f507ae3168e'
+    """
+    with open(hparams_file, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
 
 
 def overrides_dict(overrides):

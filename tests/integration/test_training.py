@@ -1,5 +1,6 @@
 """SandwichBrain and the GSC recipe: learning, distillation, resume, DDP."""
 
+import json
 import socket
 import subprocess
 import sys
@@ -572,6 +573,14 @@ def test_an_override_with_a_tag_reaches_the_model_folder(tmp_path, train_data):
     with open(tmp_path / "pretrained" / "hyperparams.yaml") as fin:
         hparams = load_hyperpyyaml(fin)
     assert isinstance(hparams["compute_features"], Fbank), hparams_text
+
+
+def test_results_name_the_yaml_version_that_trained_them(model_folder):
+    # The benchmark reuses a finished run only if its YAML is unchanged.
+    train = load_recipe_module("train")
+    results = json.loads((model_folder / "results.json").read_text())
+    quickstart = REPO / "hparams" / "quickstart.yaml"
+    assert results["hparams_sha256"] == train.hparams_digest(quickstart)
 
 
 def test_validation_recalibrates_stale_statistics(tmp_path, train_data):

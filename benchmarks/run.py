@@ -167,6 +167,13 @@ class Runner:
     def __init__(self, args):
         self.args = args
         self.pool = concurrent.futures.ThreadPoolExecutor(args.jobs)
+        # Each family's YAML as it is today: a finished run is reused only
+        # if it trained by the same one.
+        recipe = recipe_module()
+        self.hparams_sha256 = {
+            family: recipe.hparams_digest(REPO / path)
+            for family, path in FAMILIES.items()
+        }
 
     def output(self, family, name, seed):
         """Folder of one run."""
@@ -197,8 +204,7 @@ class Runner:
             *extra,
         ]
         if results.is_file():
-            digest = recipe_module().hparams_digest(REPO / FAMILIES[family])
-            check_same_run(results, command[2:], digest)
+            check_same_run(results, command[2:], self.hparams_sha256[family])
             return json.loads(results.read_text())
         print(f"[benchmark] {family} {name} seed {seed}", flush=True)
         output.parent.mkdir(parents=True, exist_ok=True)

@@ -296,6 +296,9 @@ def main(argv):
     """Prepare, train, recalibrate, test and write the model folder."""
     hparams_file, run_opts, overrides = sb.parse_arguments(argv)
     sb.utils.distributed.ddp_init_group(run_opts)
+    # The YAML version this run trains by, read with the YAML itself (an
+    # edit during training must not relabel the run).
+    recipe_sha256 = hparams_digest(hparams_file)
     # SpeechBrain's train logger warns that torchvision (for figures) is
     # absent when the YAML loads it; the recipe saves no figures.
     with (
@@ -365,7 +368,7 @@ def main(argv):
                     "widths": rows,
                     "training": training,
                     "command": argv,
-                    "hparams_sha256": hparams_digest(hparams_file),
+                    "hparams_sha256": recipe_sha256,
                 },
                 f,
                 indent=2,

@@ -12,7 +12,9 @@ import sys
 
 from speechbrain_slimmable.cli.evaluation import (
     UNKNOWN_LABEL,
-    count_correct,
+    accuracy,
+    count_answers,
+    per_class_accuracy,
     read_manifest,
     target_indices,
 )
@@ -84,9 +86,9 @@ def run_eval(args):
             f"does not know: {', '.join(sorted(skipped))}",
             file=sys.stderr,
         )
-    correct = count_correct(classifier, kept, widths, sessions)
+    answers = count_answers(classifier, kept, widths, sessions)
     rows = [
-        dict(row, accuracy=100 * correct[row["width"]] / len(kept))
+        dict(row, accuracy=accuracy(answers[row["width"]]))
         for row in classifier.profile()
         if row["width"] in widths
     ]
@@ -94,10 +96,14 @@ def run_eval(args):
         {
             "file": path,
             "bytes": os.path.getsize(path),
-            "accuracy": 100 * correct[path] / len(kept),
+            "accuracy": accuracy(answers[path]),
         }
         for path in sessions
     ]
+    if args.per_class:
+        for row in rows + onnx_rows:
+            key = row["file"] if "file" in row else row["width"]
+            row["per_class"] = per_class_accuracy(answers[key])
     if args.json:
         result = {
             "source": args.source,
@@ -115,6 +121,12 @@ def run_eval(args):
     print(table(rows, ["width", "params", "macs", "accuracy"]))
     if onnx_rows:
         print(table(onnx_rows, ["file", "bytes", "accuracy"]))
+    for row in rows + onnx_rows if args.per_class else []:
+        title = row["file"] if "file" in row else f"width {row['width']}"
+        print(f"\nper class, {title}:")
+        print(
+            table(row["per_class"], ["class", "clips", "accuracy", "taken_for"])
+        )
 
 
 def run_export(args):

@@ -144,8 +144,8 @@ def read_clip(classifier, clip):
     return fit_to_window(wav, classifier.hparams.clip_samples)
 
 
-def count_correct(classifier, items, widths, sessions):
-    """Correct top-1 answers per width and per ONNX session.
+def count_answers(classifier, items, widths, sessions):
+    """The model's answers per width and per ONNX session.
 
     Arguments
     ---------
@@ -161,22 +161,26 @@ def count_correct(classifier, items, widths, sessions):
     Returns
     -------
     dict
-        Width or ONNX file to the number of correct answers.
+        Width or ONNX file to a ``collections.Counter`` of
+        ``(class, answer)`` label pairs: how often a clip of ``class`` got
+        ``answer`` (see :func:`accuracy` and :func:`per_class_accuracy`).
     """
     import torch
     from tqdm import tqdm
 
     from speechbrain_slimmable.inference.export import run_onnx
 
-    correct = collections.Counter()
+    labels = classifier.labels
+    answers = collections.defaultdict(collections.Counter)
     with tqdm(total=len(items), unit="clip", file=sys.stderr) as bar:
         for start in range(0, len(items), BATCH_SIZE):
             batch = items[start : start + BATCH_SIZE]
             wavs = torch.stack([read_clip(classifier, c) for c, _ in batch])
-            targets = torch.tensor([index for _, index in batch])
+            targets = [labels[index] for _, index in batch]
             for width in widths:
                 _, _, index, _ = classifier.classify_batch(wavs, width=width)
-                correct[width] += int((index.cpu() == targets).sum())
+                given = [labels[i] for i in index.cpu().tolist()]
+                answers[width].update(zip(targets, given))
             for path, session in sessions.items():
                 inputs = wavs
                 if len(session.get_inputs()[0].shape) == 3:
@@ -184,10 +188,63 @@ def count_correct(classifier, items, widths, sessions):
                         inputs = classifier.mods.compute_features(
                             wavs.to(classifier.device)
                         )
-                index = torch.from_numpy(run_onnx(session, inputs).argmax(-1))
-                correct[path] += int((index == targets).sum())
+                index = run_onnx(session, inputs).argmax(-1).tolist()
+                answers[path].update(zip(targets, (labels[i] for i in index)))
             bar.update(len(batch))
-    return correct
+    return dict(answers)
+
+
+def accuracy(answers):
+    """The accuracy (%) of ``(class, answer)`` counts.
+
+    Example
+    -------
+    >>> accuracy(collections.Counter({("no", "no"): 3, ("no", "yes"): 1}))
+    75.0
+    """
+    right = sum(n for (target, given), n in answers.items() if target == given)
+    return 100 * right / sum(answers.values())
+
+
+def per_class_accuracy(answers):
+    """Clips, accuracy (%) and the most frequent wrong answer per class.
+
+    Arguments
+    ---------
+    answers : collections.Counter
+        ``(class, answer)`` label pairs to how often (:func:`count_answers`;
+        the counts of several models or splits may be added).
+
+    Returns
+    -------
+    list of dict
+        Per class, by name: ``class``, ``clips``, ``accuracy`` and
+        ``taken_for``, the wrong answer given most often (ties: the first
+        by name; ``""`` when every clip was answered right).
+
+    Example
+    -------
+    >>> answers = collections.Counter(
+    ...     {("no", "no"): 3, ("no", "go"): 1, ("yes", "yes"): 2}
+    ... )
+    >>> for row in per_class_accuracy(answers):
+    ...     print(row)
+    {'class': 'no', 'clips': 4, 'accuracy': 75.0, 'taken_for': 'go'}
+    {'class': 'yes', 'clips': 2, 'accuracy': 100.0, 'taken_for': ''}
+    """
+    rows = []
+    for name in sorted({target for (target, _), n in answers.items() if n}):
+        own = {g: n for (t, g), n in answers.items() if t == name and n}
+        wrong = sorted((-n, g) for g, n in own.items() if g != name)
+        rows.append(
+            {
+                "class": name,
+                "clips": sum(own.values()),
+                "accuracy": 100 * own.get(name, 0) / sum(own.values()),
+                "taken_for": wrong[0][1] if wrong else "",
+            }
+        )
+    return rows
 
 
 def _sample_index(row, column, path, line):

@@ -6,7 +6,7 @@ Subcommands (each takes ``--source``, a model folder or a hub id)::
     speechbrain-slimmable classify --source S [--width W] FILE...
     speechbrain-slimmable eval --source S (--data DIR | --manifest CSV)
                                [--widths W ...] [--onnx FILE.onnx ...]
-                               [--json]
+                               [--per-class] [--json]
     speechbrain-slimmable export --source S --width W --out FILE.onnx
                                  [--quantize] [--features-only]
     speechbrain-slimmable detect --source S [--width W] [--threshold T]
@@ -156,6 +156,12 @@ def build_parser():
         default=[],
         metavar="FILE",
         help="also evaluate these exported ONNX files (e.g. int8 ones)",
+    )
+    evaluate.add_argument(
+        "--per-class",
+        action="store_true",
+        help="also the accuracy per class at each width (and ONNX file), "
+        "with the wrong answer each class is given most often",
     )
     evaluate.add_argument(
         "--json", action="store_true", help="print one JSON object"

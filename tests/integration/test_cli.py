@@ -192,6 +192,28 @@ def test_eval_json(model_folder, data):
         )
 
 
+def test_eval_per_class_adds_up_to_each_accuracy(model_folder, data, capsys):
+    argv = ["eval", "--source", str(model_folder), "--data", str(data)]
+    assert main(argv + ["--per-class", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    classes = {c for _, c in list_labelled_wavs(data)} - set(result["skipped"])
+    for row in result["widths"]:
+        per_class = row["per_class"]
+        assert [c["class"] for c in per_class] == sorted(classes)
+        assert sum(c["clips"] for c in per_class) == result["files"]
+        right = sum(c["clips"] * c["accuracy"] / 100 for c in per_class)
+        assert right == pytest.approx(row["accuracy"] * result["files"] / 100)
+        for c in per_class:
+            # A wrong answer is named exactly when a clip got one.
+            assert (c["taken_for"] == "") == (c["accuracy"] == 100), c
+            assert c["taken_for"] in classes - {c["class"]} | {""}, c
+    assert main(argv + ["--per-class", "--widths", "0.5"]) == 0
+    text = capsys.readouterr().out
+    assert "\nper class, width 0.5:\nclass  " in text
+    assert main(argv) == 0
+    assert "per class" not in capsys.readouterr().out
+
+
 def test_export_int8_then_eval_it(model_folder, data, tmp_path, capsys):
     out = tmp_path / "w025.int8.onnx"
     done = run_cli(

@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Which classes a recipe gets wrong, pooled over its runs' speaker splits.
+
+Scores each run's model on the clips of its own split (``data/valid.csv``
+and ``data/test.csv`` beside the run's model folder, so every run is scored
+on speakers it never trained on) at every width, adds up the answers of the
+runs of one recipe (``speechbrain-slimmable eval --per-class`` gives the
+same per run), and gives per class: its clips, the accuracy at each width,
+its share of all the wrong answers at width 1.0, and the wrong answer it is
+given most often there.
+
+Usage (the runs of README.md, "Results", trained beforehand)::
+
+    python benchmarks/class_errors.py --section class-errors \\
+        --runs "90 epochs=results/splits/epochs90/1/pretrained" \\
+               "90 epochs=results/splits/epochs90/2/pretrained"
+
+Writes ``benchmarks/SECTION.md`` and the README section between
+``<!-- SECTION:start -->`` and its end marker.
+
+Authors
+ * speechbrain-slimmable developers 2026
+"""
+
+import argparse
+import collections
+import shlex
+from pathlib import Path
+
+from clip_accuracy import section_path
+from detection_recipes import named_source
+from readme import update_readme
+
+from speechbrain_slimmable.cli.evaluation import (
+    count_answers,
+    per_class_accuracy,
+    read_manifest,
+    target_indices,
+)
+
+SPLITS = ("valid", "test")
+
+
+def split_manifest(folder, split):
+    """The manifest of ``split`` that the run of model folder ``folder``
+    wrote (``FOLDER/../data/SPLIT.csv``), checked to exist.
+
+    Example
+    -------
+    >>> split_manifest("benchmarks", "test")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: benchmarks is not a recipe run's model folder: no data/test.csv beside it
+    """
+    path = Path(folder).resolve().parent / "data" / f"{split}.csv"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{folder} is not a recipe run's model folder: no "
+            f"data/{split}.csv beside it"
+        )
+    return path
+
+
+def pooled_answers(runs):
+    """Per recipe, split and width: the ``(class, answer)`` counts of its
+    runs added up (:func:`speechbrain_slimmable.cli.evaluation.count_answers`).
+    """
+    from speechbrain_slimmable.inference import SlimmableKWSClassifier
+
+    pooled = collections.defaultdict(collections.Counter)
+    for name, folder in runs:
+        classifier = SlimmableKWSClassifier.from_hparams(source=folder)
+        for split in SPLITS:
+            clips = read_manifest(split_manifest(folder, split))
+            kept, _, skipped = target_indices(clips, classifier.labels)
+            if skipped:
+                raise ValueError(f"{folder} lacks the classes {dict(skipped)}")
+            answers = count_answers(classifier, kept, classifier.widths, {})
+            for width, counts in answers.items():
+                pooled[name, split, width] += counts
+    return pooled
+
+
+def class_rows(pooled, name, split):
+    """The markdown table of one recipe on one split, a line per class.
+
+    Example
+    -------
+    >>> pooled = {
+    ...     ("r", "test", 0.5): collections.Counter(
+    ...         {("no", "no"): 1, ("no", "go"): 1, ("go", "go"): 2}
+    ...     ),
+    ...     ("r", "test", 1.0): collections.Counter(
+    ...         {("no", "no"): 2, ("go", "no"): 1, ("go", "go"): 1}
+    ...     ),
+    ... }
+    >>> print("\\n".join(class_rows(pooled, "r", "test")))
+    | class | clips | 1 | 0.5 | share of the errors at 1 | most often taken for |
+    | --- | --- | --- | --- | --- | --- |
+    | go | 2 | 50.0 | 100.0 | 100.0 % | no |
+    | no | 2 | 100.0 | 50.0 | 0.0 % | - |
+    """
+    widths = sorted({w for n, s, w in pooled if (n, s) == (name, split)})
+    widest = pooled[name, split, widths[-1]]
+    wrong = sum(n for (target, given), n in widest.items() if target != given)
+    per_width = {w: per_class_accuracy(pooled[name, split, w]) for w in widths}
+    header = ["class", "clips"] + [f"{w:g}" for w in reversed(widths)]
+    header += [f"share of the errors at {widths[-1]:g}", "most often taken for"]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + " --- |" * len(header),
+    ]
+    for index, row in enumerate(per_width[widths[-1]]):
+        errors = sum(
+            n
+            for (target, given), n in widest.items()
+            if target == row["class"] and given != target
+        )
+        cells = [row["class"], str(row["clips"])]
+        cells += [
+            f"{per_width[w][index]['accuracy']:.1f}" for w in reversed(widths)
+        ]
+        share = 100 * errors / wrong if wrong else 0.0
+        cells += [f"{share:.1f} %", row["taken_for"] or "-"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--section",
+        required=True,
+        help="the README section (and benchmarks/SECTION.md) to write",
+    )
+    parser.add_argument(
+        "--runs",
+        nargs="+",
+        type=named_source,
+        required=True,
+        metavar="RECIPE=FOLDER",
+        help="a recipe run's model folder under its recipe's name (the "
+        "runs of one name are pooled)",
+    )
+    args = parser.parse_args(argv)
+    pooled = pooled_answers(args.runs)
+    command = [
+        "python",
+        "benchmarks/class_errors.py",
+        "--section",
+        args.section,
+    ]
+    command += ["--runs"] + [f"{name}={folder}" for name, folder in args.runs]
+    lines = [f"Command: `{shlex.join(command)}`", ""]
+    for name in dict(args.runs):
+        runs = sum(1 for n, _ in args.runs if n == name)
+        for split in SPLITS:
+            lines += [
+                f"{name}, {split} clips of its {runs} runs' splits, pooled: "
+                "accuracy (%) per class at each width.",
+                "",
+                *class_rows(pooled, name, split),
+                "",
+            ]
+    table = "\n".join(lines)
+    print(table)
+    update_readme(args.section, table)
+    section_path(args.section).write_text(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -22,14 +22,11 @@ Authors
  * speechbrain-slimmable developers 2026
 """
 
-import argparse
 import collections
 import shlex
 from pathlib import Path
 
-from clip_accuracy import section_path
-from detection_recipes import named_source
-from readme import update_readme
+from clip_accuracy import runs_parser, write_section
 
 from speechbrain_slimmable.cli.evaluation import (
     count_answers,
@@ -127,21 +124,7 @@ def class_rows(pooled, name, split):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--section",
-        required=True,
-        help="the README section (and benchmarks/SECTION.md) to write",
-    )
-    parser.add_argument(
-        "--runs",
-        nargs="+",
-        type=named_source,
-        required=True,
-        metavar="RECIPE=FOLDER",
-        help="a recipe run's model folder under its recipe's name (the "
-        "runs of one name are pooled)",
-    )
+    parser = runs_parser(__doc__.splitlines()[0])
     args = parser.parse_args(argv)
     pooled = pooled_answers(args.runs)
     command = [
@@ -162,10 +145,7 @@ def main(argv=None):
                 *class_rows(pooled, name, split),
                 "",
             ]
-    table = "\n".join(lines)
-    print(table)
-    update_readme(args.section, table)
-    section_path(args.section).write_text(table)
+    write_section(args.section, "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -182,6 +182,47 @@ def section_path(section):
     return HERE / f"{section}.md"
 
 
+def write_section(section, text):
+    """Print ``text`` and write it to ``benchmarks/SECTION.md`` and between
+    the README's markers of ``section``."""
+    print(text)
+    update_readme(section, text)
+    section_path(section).write_text(text)
+
+
+def runs_parser(description):
+    """The arguments of a table of recipe runs: ``--section`` and
+    ``--runs RECIPE=FOLDER ...``.
+
+    Example
+    -------
+    >>> folder = getfixture("tmp_path")
+    >>> for name in ("hyperparams.yaml", "results.json"):
+    ...     _ = (folder / name).write_text("")
+    >>> argv = ["--section", "s", "--runs", f"a={folder}", f"a={folder}"]
+    >>> args = runs_parser("").parse_args(argv)
+    >>> args.section, args.runs == [("a", str(folder))] * 2
+    ('s', True)
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--section",
+        required=True,
+        help="the README section (and benchmarks/SECTION.md) to write, "
+        "e.g. epochs or ablation",
+    )
+    parser.add_argument(
+        "--runs",
+        nargs="+",
+        type=named_source,
+        required=True,
+        metavar="RECIPE=FOLDER",
+        help="a run's model folder under its recipe's name (several runs "
+        "of one recipe: the same name)",
+    )
+    return parser
+
+
 def load_recipes(runs):
     """Recipe name to its runs' rows per seed (see :func:`rows_per_seed`),
     in the order first named."""
@@ -277,22 +318,7 @@ def change_rows(by_recipe, against):
 
 def main(argv=None):
     """Print the table, write it and the README section."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--section",
-        required=True,
-        help="the README section (and benchmarks/SECTION.md) to write, "
-        "e.g. epochs or ablation",
-    )
-    parser.add_argument(
-        "--runs",
-        nargs="+",
-        type=named_source,
-        required=True,
-        metavar="RECIPE=FOLDER",
-        help="a run's model folder under its recipe's name (several runs "
-        "of one recipe: the same name)",
-    )
+    parser = runs_parser(__doc__.splitlines()[0])
     parser.add_argument(
         "--against",
         metavar="RECIPE",
@@ -355,9 +381,7 @@ def main(argv=None):
                 "",
             ]
         )
-    print(table)
-    update_readme(args.section, table)
-    section_path(args.section).write_text(table)
+    write_section(args.section, table)
 
 
 if __name__ == "__main__":

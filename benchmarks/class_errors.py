@@ -9,7 +9,8 @@ same per run), and gives per class: its clips, the accuracy at each width,
 its share of all the wrong answers at width 1.0, and the wrong answer it is
 given most often there.
 
-Usage (the runs of README.md, "Results", trained beforehand)::
+Usage (README.md, "Which words the recipe gets wrong on unseen speakers",
+says how its runs were trained)::
 
     python benchmarks/class_errors.py --section class-errors \\
         --runs "90 epochs=results/splits/epochs90/1/pretrained" \\

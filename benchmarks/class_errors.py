@@ -100,8 +100,12 @@ def class_rows(pooled, name, split):
     """
     widths = sorted({w for n, s, w in pooled if (n, s) == (name, split)})
     widest = pooled[name, split, widths[-1]]
-    wrong = sum(n for (target, given), n in widest.items() if target != given)
     per_width = {w: per_class_accuracy(pooled[name, split, w]) for w in widths}
+    errors = {
+        row["class"]: row["clips"] - widest[row["class"], row["class"]]
+        for row in per_width[widths[-1]]
+    }
+    wrong = sum(errors.values())
     header = ["class", "clips"] + [f"{w:g}" for w in reversed(widths)]
     header += [f"share of the errors at {widths[-1]:g}", "most often taken for"]
     lines = [
@@ -109,16 +113,11 @@ def class_rows(pooled, name, split):
         "|" + " --- |" * len(header),
     ]
     for index, row in enumerate(per_width[widths[-1]]):
-        errors = sum(
-            n
-            for (target, given), n in widest.items()
-            if target == row["class"] and given != target
-        )
         cells = [row["class"], str(row["clips"])]
         cells += [
             f"{per_width[w][index]['accuracy']:.1f}" for w in reversed(widths)
         ]
-        share = 100 * errors / wrong if wrong else 0.0
+        share = 100 * errors[row["class"]] / wrong if wrong else 0.0
         cells += [f"{share:.1f} %", row["taken_for"] or "-"]
         lines.append("| " + " | ".join(cells) + " |")
     return lines

@@ -169,9 +169,9 @@ class Runner:
         self.pool = concurrent.futures.ThreadPoolExecutor(args.jobs)
         # Each family's YAML as it is today: a finished run is reused only
         # if it trained by the same one.
-        recipe = recipe_module()
+        self.recipe = recipe_module()
         self.hparams_sha256 = {
-            family: recipe.hparams_digest(REPO / path)
+            family: self.recipe.file_sha256(REPO / path)
             for family, path in FAMILIES.items()
         }
 
@@ -204,7 +204,12 @@ class Runner:
             *extra,
         ]
         if results.is_file():
-            check_same_run(results, command[2:], self.hparams_sha256[family])
+            check_same_run(
+                results,
+                command[2:],
+                self.hparams_sha256[family],
+                self.teacher_sha256(extra),
+            )
             return json.loads(results.read_text())
         print(f"[benchmark] {family} {name} seed {seed}", flush=True)
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -218,12 +223,22 @@ class Runner:
             raise RuntimeError(f"{family} {name} seed {seed} failed, see {log}")
         return json.loads(results.read_text())
 
+    def teacher_sha256(self, flags):
+        """Today's digests of the weights of the teacher that ``flags``
+        name (``None`` without one), as the recipe records them."""
+        for flag in flags:
+            if flag.startswith("--teacher_source="):
+                folder = REPO / flag.split("=", 1)[1]
+                return self.recipe.teacher_sha256(str(folder))
+        return None
 
-def check_same_run(results, flags, hparams_sha256):
-    """Refuse to reuse a finished run that other flags trained (say, the
-    KWT taught by a CNN since retrained), or another version of its YAML
-    (``hparams_sha256``, the digest of today's): its folder must be removed
-    first. The output folder may be spelt differently.
+
+def check_same_run(results, flags, hparams_sha256, teacher_sha256=None):
+    """Refuse to reuse a finished run that other flags trained, another
+    version of its YAML (``hparams_sha256``, the digest of today's) or a
+    teacher since retrained (``teacher_sha256``, today's digests of its
+    weights): its folder must be removed first. The output folder may be
+    spelt differently.
 
     Example
     -------
@@ -245,6 +260,10 @@ def check_same_run(results, flags, hparams_sha256):
     Traceback (most recent call last):
     ...
     SystemExit: ... by another version of hparams/kwt.yaml (its SHA-256 ...
+    >>> check_same_run(run, flags, "ab12", ["ef56"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    SystemExit: ... was taught by other teacher weights (SHA-256 None, ...
     """
 
     def kept(command):
@@ -263,6 +282,13 @@ def check_same_run(results, flags, hparams_sha256):
             f"{results.parent.parent} was trained by another version of "
             f"{flags[0]} (its SHA-256 was {trained_by}, today's is "
             f"{hparams_sha256}): remove that folder to train it again"
+        )
+    taught_by = recorded.get("teacher_sha256")
+    if taught_by != teacher_sha256:
+        raise SystemExit(
+            f"{results.parent.parent} was taught by other teacher weights "
+            f"(SHA-256 {taught_by}, None where not recorded; today's "
+            f"{teacher_sha256}): remove that folder to train it again"
         )
 
 

@@ -298,7 +298,7 @@ def main(argv):
     sb.utils.distributed.ddp_init_group(run_opts)
     # The YAML version this run trains by, read with the YAML itself (an
     # edit during training must not relabel the run).
-    recipe_sha256 = hparams_digest(hparams_file)
+    recipe_sha256 = file_sha256(hparams_file)
     # SpeechBrain's train logger warns that torchvision (for figures) is
     # absent when the YAML loads it; the recipe saves no figures.
     with (
@@ -306,6 +306,8 @@ def main(argv):
         muted("speechbrain.utils.train_logger", "torchvision is not available"),
     ):
         hparams = load_hyperpyyaml(fin, overrides)
+    # And the weights of the teachers it learns from, read as they load.
+    teachers_sha256 = teacher_sha256(hparams.get("teacher_source"))
     sb.create_experiment_directory(
         experiment_directory=hparams["output_folder"],
         hyperparams_to_save=hparams_file,
@@ -369,6 +371,7 @@ def main(argv):
                     "training": training,
                     "command": argv,
                     "hparams_sha256": recipe_sha256,
+                    "teacher_sha256": teachers_sha256,
                 },
                 f,
                 indent=2,
@@ -377,22 +380,52 @@ def main(argv):
     return rows
 
 
-def hparams_digest(hparams_file):
-    """The SHA-256 of a hyperparameter file's bytes: which version of the
-    recipe a run was trained by (``results.json`` keeps it, so that the
-    benchmark never reuses a run that an older YAML trained).
+def file_sha256(path):
+    """The SHA-256 of a file's bytes. ``results.json`` keeps that of the
+    hyperparameter file (which version of the recipe trained the run) and
+    of each teacher's weights, so that the benchmark never reuses a run
+    that an older YAML trained or a since retrained teacher taught.
 
     Example
     -------
     >>> import tempfile
     >>> with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
-    ...     _ = f.write("lr: 0.002\n")
+    ...     _ = f.write("lr: 0.002\\n")
     ...     f.flush()
-    ...     hparams_digest(f.name)[:12]
+    ...     file_sha256(f.name)[:12]
     '7f507ae3168e'
     """
-    with open(hparams_file, "rb") as f:
+    with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
+
+
+def teacher_sha256(teacher_source):
+    """The SHA-256 of each teacher's weights (``model.ckpt``), in the
+    order of ``teacher_source``: ``None`` without a teacher, and for a
+    teacher that is not a local folder (a hub id).
+
+    Example
+    -------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> with open(os.path.join(folder, "model.ckpt"), "wb") as f:
+    ...     _ = f.write(b"weights")
+    >>> digests = teacher_sha256([folder, "speechbrain/some-hub-model"])
+    >>> digests[0] == file_sha256(os.path.join(folder, "model.ckpt"))
+    True
+    >>> digests[1] is None, teacher_sha256(None) is None
+    (True, True)
+    """
+    if teacher_source is None:
+        return None
+    if isinstance(teacher_source, (str, os.PathLike)):
+        teacher_source = [teacher_source]
+    return [
+        file_sha256(os.path.join(source, "model.ckpt"))
+        if os.path.isdir(source)
+        else None
+        for source in teacher_source
+    ]
 
 
 def overrides_dict(overrides):
@@ -403,7 +436,7 @@ def overrides_dict(overrides):
 
     Example
     -------
-    >>> overrides = overrides_dict("seed: 2\ncompute_features: !ref <fbank>")
+    >>> overrides = overrides_dict("seed: 2\\ncompute_features: !ref <fbank>")
     >>> overrides["seed"], overrides["compute_features"].value
     (2, '<fbank>')
     """

@@ -580,7 +580,24 @@ def test_results_name_the_yaml_version_that_trained_them(model_folder):
     train = load_recipe_module("train")
     results = json.loads((model_folder / "results.json").read_text())
     quickstart = REPO / "hparams" / "quickstart.yaml"
-    assert results["hparams_sha256"] == train.hparams_digest(quickstart)
+    assert results["hparams_sha256"] == train.file_sha256(quickstart)
+    assert results["teacher_sha256"] is None  # taught by no teacher
+
+
+def test_results_name_the_teacher_weights_that_taught_them(
+    tmp_path, train_data, model_folder
+):
+    # The benchmark reuses a taught run only if its teacher is unchanged.
+    train = load_recipe_module("train")
+    train_quickstart(
+        tmp_path,
+        train_data,
+        "--number_of_epochs=1",
+        f"--teacher_source={model_folder}",
+    )
+    results = json.loads((tmp_path / "pretrained" / "results.json").read_text())
+    weights = train.file_sha256(model_folder / "model.ckpt")
+    assert results["teacher_sha256"] == [weights]
 
 
 def test_validation_recalibrates_stale_statistics(tmp_path, train_data):

@@ -38,7 +38,10 @@ from speechbrain_slimmable import profile_widths
 from speechbrain_slimmable.brain import SandwichBrain
 from speechbrain_slimmable.dataio.audio import fit_to_window
 from speechbrain_slimmable.dataio.synthetic import make_synthetic_kws
-from speechbrain_slimmable.inference.model_folder import write_model_folder
+from speechbrain_slimmable.inference.model_folder import (
+    MODEL_CHECKPOINT,
+    write_model_folder,
+)
 from speechbrain_slimmable.repro import NoiseLoaderPosition
 from speechbrain_slimmable.utils.quiet import muted
 
@@ -306,7 +309,8 @@ def main(argv):
         muted("speechbrain.utils.train_logger", "torchvision is not available"),
     ):
         hparams = load_hyperpyyaml(fin, overrides)
-    # And the weights of the teachers it learns from, read as they load.
+    # And the weights of the teachers it learns from (loaded when the
+    # training starts).
     teachers_sha256 = teacher_sha256(hparams.get("teacher_source"))
     sb.create_experiment_directory(
         experiment_directory=hparams["output_folder"],
@@ -421,7 +425,7 @@ def teacher_sha256(teacher_source):
     if isinstance(teacher_source, (str, os.PathLike)):
         teacher_source = [teacher_source]
     return [
-        file_sha256(os.path.join(source, "model.ckpt"))
+        file_sha256(os.path.join(source, MODEL_CHECKPOINT))
         if os.path.isdir(source)
         else None
         for source in teacher_source

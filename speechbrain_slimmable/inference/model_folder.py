@@ -23,6 +23,8 @@ from hyperpyyaml import resolve_references
 from ruamel.yaml import YAML
 
 INFERENCE_KEYS = ("sample_rate", "clip_samples", "widths", "n_mels")
+# The supernet's weights; the pretrainer's loadable ``model`` reads this.
+MODEL_CHECKPOINT = "model.ckpt"
 MODULE_KEYS = ("compute_features", "model")
 LOADING_YAML = """
 label_encoder: !new:speechbrain.dataio.encoder.CategoricalEncoder
@@ -127,7 +129,7 @@ def write_model_folder(
     text = inference_hyperparams(hparams_file, overrides)
     with open(os.path.join(folder, "hyperparams.yaml"), "w") as f:
         f.write(text)
-    torch.save(model.state_dict(), os.path.join(folder, "model.ckpt"))
+    torch.save(model.state_dict(), os.path.join(folder, MODEL_CHECKPOINT))
     label_encoder.save(os.path.join(folder, "label_encoder.ckpt"))
     if readme is not None:
         with open(os.path.join(folder, "README.md"), "w") as f:

@@ -19,6 +19,7 @@ Authors
  * speechbrain-slimmable developers 2026
 """
 
+import csv
 import hashlib
 import json
 import math
@@ -37,6 +38,7 @@ from speechbrain.utils.distributed import run_on_main
 from speechbrain_slimmable import profile_widths
 from speechbrain_slimmable.brain import SandwichBrain
 from speechbrain_slimmable.dataio.audio import fit_to_window
+from speechbrain_slimmable.dataio.folders import speaker_hash, speaker_of
 from speechbrain_slimmable.dataio.synthetic import make_synthetic_kws
 from speechbrain_slimmable.inference.model_folder import (
     MODEL_CHECKPOINT,
@@ -139,7 +141,14 @@ def prepare_data(hparams):
         split: os.path.join(hparams["data_save_folder"], f"{split}.csv")
         for split in ("train", "valid", "test")
     }
-    return merge_training_splits(manifests, hparams.get("train_splits"))
+    manifests = merge_training_splits(manifests, hparams.get("train_splits"))
+    fraction = hparams.get("train_speaker_fraction", 1.0)
+    return dict(
+        manifests,
+        train=keep_training_speakers(
+            manifests["train"], fraction, hparams["data_seed"]
+        ),
+    )
 
 
 def merge_training_splits(manifests, train_splits):
@@ -180,6 +189,81 @@ def merge_training_splits(manifests, train_splits):
             out.writelines(lines if index == 0 else lines[1:])
     kept = {k: v for k, v in manifests.items() if k not in train_splits}
     return dict(kept, train=joined)
+
+
+def keep_training_speakers(manifest, fraction, seed):
+    """Train on a fraction of the training speakers (a learning curve).
+
+    A speaker is kept when its :func:`speaker_hash`, salted apart from the
+    split's own hash, is below ``fraction``: the kept speakers are drawn
+    at random, a smaller fraction keeps a subset of a larger one, and the
+    validation and test speakers do not change. Clips without a speaker
+    (``_silence_``) are drawn one by one the same way.
+
+    Arguments
+    ---------
+    manifest : str
+        The training manifest (a CSV with a ``wav`` column).
+    fraction : float
+        The fraction of the speakers to keep, in ``(0, 1]``.
+    seed : int
+        The data seed of the split.
+
+    Returns
+    -------
+    str
+        ``manifest`` itself for a fraction of 1, else the manifest of the
+        kept clips, written beside it.
+
+    Example
+    -------
+    >>> import csv, tempfile
+    >>> manifest = os.path.join(tempfile.mkdtemp(), "train.csv")
+    >>> with open(manifest, "w", newline="") as f:
+    ...     writer = csv.writer(f)
+    ...     _ = writer.writerow(["ID", "wav"])
+    ...     writer.writerows([[i, f"yes/s{i // 2}_nohash_{i % 2}.wav"]
+    ...                       for i in range(400)])
+    >>> def speakers(path):
+    ...     with open(path) as f:
+    ...         return {speaker_of(row["wav"]) for row in csv.DictReader(f)}
+    >>> half = speakers(keep_training_speakers(manifest, 0.5, seed=0))
+    >>> quarter = speakers(keep_training_speakers(manifest, 0.25, seed=0))
+    >>> 80 < len(half) < 120, quarter < half
+    (True, True)
+    >>> keep_training_speakers(manifest, 1.0, seed=0) == manifest
+    True
+    >>> keep_training_speakers(manifest, 0.0, seed=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: train_speaker_fraction must be in (0, 1], got 0.0
+    """
+    if not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
+        raise ValueError(
+            f"train_speaker_fraction must be in (0, 1], got {fraction!r}"
+        )
+    if fraction == 1:
+        return manifest
+    with open(manifest, encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        kept = [
+            row
+            for row in reader
+            if speaker_hash(speaker_of(row["wav"]), f"{seed}/train") < fraction
+        ]
+        columns = reader.fieldnames
+    if not kept:
+        raise ValueError(
+            f"train_speaker_fraction={fraction} keeps no training speaker "
+            f"of {manifest}: raise it"
+        )
+    stem, extension = os.path.splitext(manifest)
+    subset = f"{stem}_speakers{fraction:g}{extension}"
+    with open(subset, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(kept)
+    return subset
 
 
 def build_brain(hparams, run_opts, checkpointer=True):

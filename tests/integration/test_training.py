@@ -23,6 +23,7 @@ from speechbrain_slimmable.brain.teacher import (
     ExternalTeacher,
     soft_cross_entropy,
 )
+from speechbrain_slimmable.dataio.folders import speaker_of
 from speechbrain_slimmable.dataio.synthetic import (
     DEFAULT_CLASSES,
     make_synthetic_kws,
@@ -537,6 +538,23 @@ def test_ddp_two_processes_end_with_identical_weights(tmp_path, train_data):
         assert torch.equal(value, rank1[name]), name
         moved += not torch.equal(value, dict(initial.named_parameters())[name])
     assert moved > len(rank0) // 2  # training really changed the weights
+
+
+def test_a_fraction_of_the_training_speakers_leaves_valid_and_test_alone(
+    tmp_path, train_data
+):
+    def speakers(dataset):
+        return {speaker_of(row["wav"]) for row in dataset.data.values()}
+
+    _, full, _ = build_brain(tmp_path / "full", train_data)
+    _, half, _ = build_brain(
+        tmp_path / "half", train_data, train_speaker_fraction=0.5
+    )
+    assert set() < speakers(half["train"]) < speakers(full["train"])
+    for split in ("valid", "test"):
+        assert half[split].data.keys() == full[split].data.keys()
+    with pytest.raises(ValueError, match="train_speaker_fraction must be in"):
+        build_brain(tmp_path / "none", train_data, train_speaker_fraction=1.5)
 
 
 def test_missing_data_folder_fails_clearly(tmp_path):

@@ -46,6 +46,21 @@ HERE = Path(__file__).resolve().parent
 SPLITS = {"valid_accuracy": "valid", "accuracy": "test"}
 
 
+def last_option(command, option):
+    """The value of the last ``OPTION=VALUE`` of a run's recorded command
+    (``None`` if it passed none).
+
+    Example
+    -------
+    >>> last_option(["--seed=1", "--data_seed=3", "--seed=2"], "--seed")
+    '2'
+    >>> last_option(["--seed=1"], "--data_seed") is None
+    True
+    """
+    values = [a.split("=", 1)[1] for a in command if a.startswith(option + "=")]
+    return values[-1] if values else None
+
+
 def seed_of(command):
     """The ``--seed=N`` a run's recorded command passed (``?`` if none),
     with its ``--data_seed=D`` when it passed one: runs of one seed on
@@ -59,13 +74,8 @@ def seed_of(command):
     >>> seed_of(["hparams/tcresnet.yaml", "--seed=2", "--data_seed=1"])
     '2 (data 1)'
     """
-
-    def last(option):
-        values = [a.split("=", 1)[1] for a in command if a.startswith(option)]
-        return values[-1] if values else None
-
-    seed = last("--seed=") or "?"
-    data_seed = last("--data_seed=")
+    seed = last_option(command, "--seed") or "?"
+    data_seed = last_option(command, "--data_seed")
     return seed if data_seed is None else f"{seed} (data {data_seed})"
 
 

@@ -156,8 +156,9 @@ def signed_slope(slope, error):
 
 
 def load_runs(runs):
-    """Per run: its recipe's name, seed, training speakers and clips, and
-    its rows per width (from its ``results.json``)."""
+    """Per run: its recipe's name, seed, speaker split, training speakers
+    and clips, optimizer steps, and its rows per width (from its
+    ``results.json``)."""
     recipe = recipe_module()
     loaded = []
     for name, folder in runs:
@@ -171,6 +172,9 @@ def load_runs(runs):
                 "split": last_option(results["command"], "--data_seed") or "0",
                 "speakers": speakers,
                 "clips": clips,
+                "steps": results.get("training", {}).get(
+                    "optimizer_steps", "-"
+                ),
                 "widths": {row["width"]: row for row in results["widths"]},
             }
         )
@@ -181,10 +185,10 @@ def run_rows(loaded, widths):
     """Markdown lines, one per run: its training set and accuracies."""
     header = [f"{split} {w:g}" for split in SPLITS.values() for w in widths]
     lines = [
-        "| recipe | seed | training speakers | training clips | "
+        "| recipe | seed | training speakers | training clips | optimizer steps | "
         + " | ".join(header)
         + " |",
-        "| --- " * (len(header) + 4) + "|",
+        "| --- " * (len(header) + 5) + "|",
     ]
     for run in loaded:
         cells = [
@@ -194,7 +198,7 @@ def run_rows(loaded, widths):
         ]
         lines.append(
             f"| {run['name']} | {run['seed']} | {run['speakers']} | "
-            f"{run['clips']} | {' | '.join(cells)} |"
+            f"{run['clips']} | {run['steps']} | {' | '.join(cells)} |"
         )
     return lines
 
@@ -253,7 +257,7 @@ def main(argv=None):
             "",
             "Clip accuracy (%) per run of the model it wrote, on its own "
             "split's valid and test speakers, beside the speakers and clips it "
-            "trained on (`_silence_` clips have no speaker).",
+            "trained on (`_silence_` clips have no speaker) and its optimizer steps.",
             "",
             *run_rows(loaded, widths),
             "",

@@ -29,6 +29,7 @@ import math
 import shlex
 from pathlib import Path
 
+from class_errors import split_manifest
 from clip_accuracy import (
     SPLITS,
     last_option,
@@ -65,12 +66,7 @@ def training_manifest(folder, command, recipe):
             f"{folder} trained on --train_splits={splits}: a learning curve "
             "needs its test speakers unseen"
         )
-    manifest = Path(folder).resolve().parent / "data" / "train.csv"
-    if not manifest.is_file():
-        raise FileNotFoundError(
-            f"{folder} is not a recipe run's model folder: no data/train.csv "
-            "beside it"
-        )
+    manifest = split_manifest(folder, "train")
     fraction = float(last_option(command, "--train_speaker_fraction") or 1.0)
     data_seed = int(last_option(command, "--data_seed") or 0)
     return recipe.keep_training_speakers(str(manifest), fraction, data_seed)
@@ -203,6 +199,17 @@ def run_rows(loaded, widths):
     return lines
 
 
+def slope_cell(scored):
+    """The :func:`signed_slope` of the accuracies of ``scored``, ``(run,
+    accuracy)`` pairs, against log2 of each run's training clips, fitted
+    within each speaker split."""
+    points = [
+        (run["split"], math.log2(run["clips"]), accuracy)
+        for run, accuracy in scored
+    ]
+    return signed_slope(*within_split_slope(points))
+
+
 def slope_rows(loaded, widths):
     """Markdown lines, one per split: the points per doubling of the
     training clips at each width and for the mean over the widths."""
@@ -214,27 +221,28 @@ def slope_rows(loaded, widths):
     ]
     complete = [run for run in loaded if set(run["widths"]) >= set(widths)]
     for key, split in SPLITS.items():
-        cells = []
-        for width in widths:
-            points = [
-                (
-                    run["split"],
-                    math.log2(run["clips"]),
-                    run["widths"][width][key],
-                )
-                for run in loaded
-                if width in run["widths"]
-            ]
-            cells.append(signed_slope(*within_split_slope(points)))
-        means = [
-            (
-                run["split"],
-                math.log2(run["clips"]),
-                sum(run["widths"][w][key] for w in widths) / len(widths),
+        cells = [
+            slope_cell(
+                [
+                    (run, run["widths"][width][key])
+                    for run in loaded
+                    if width in run["widths"]
+                ]
             )
-            for run in complete
+            for width in widths
         ]
-        cells.append(signed_slope(*within_split_slope(means)))
+        cells.append(
+            slope_cell(
+                [
+                    (
+                        run,
+                        sum(run["widths"][w][key] for w in widths)
+                        / len(widths),
+                    )
+                    for run in complete
+                ]
+            )
+        )
         lines.append(f"| {split} | {' | '.join(cells)} |")
     return lines
 

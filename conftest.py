@@ -11,7 +11,9 @@ import torch
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 torch.set_num_threads(1)
 
-QUICKSTART = Path(__file__).parent / "hparams" / "quickstart.yaml"
+QUICKSTART = (
+    Path(__file__).parent / "recipes" / "GSC" / "hparams" / "quickstart.yaml"
+)
 
 
 @pytest.fixture(scope="session")

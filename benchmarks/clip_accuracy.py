@@ -69,9 +69,9 @@ def seed_of(command):
 
     Example
     -------
-    >>> seed_of(["hparams/tcresnet.yaml", "--seed=2"])
+    >>> seed_of(["recipes/GSC/hparams/tcresnet.yaml", "--seed=2"])
     '2'
-    >>> seed_of(["hparams/tcresnet.yaml", "--seed=2", "--data_seed=1"])
+    >>> seed_of(["recipes/GSC/hparams/tcresnet.yaml", "--seed=2", "--data_seed=1"])
     '2 (data 1)'
     """
     seed = last_option(command, "--seed") or "?"

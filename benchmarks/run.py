@@ -68,7 +68,10 @@ from readme import update_readme
 REPO = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 WIDTHS = [1.0, 0.75, 0.5, 0.25]
-FAMILIES = {"cnn": "hparams/tcresnet.yaml", "kwt": "hparams/kwt.yaml"}
+FAMILIES = {
+    "cnn": "recipes/GSC/hparams/tcresnet.yaml",
+    "kwt": "recipes/GSC/hparams/kwt.yaml",
+}
 SANDWICH = "sandwich+KD"
 PAPER = "all (paper)"
 ALL_KD = "all+KD"
@@ -245,21 +248,21 @@ def check_same_run(results, flags, hparams_sha256, teacher_sha256=None):
     >>> import tempfile
     >>> run = Path(tempfile.mkdtemp()) / "pretrained" / "results.json"
     >>> run.parent.mkdir()
-    >>> flags = ["hparams/kwt.yaml", "--seed=1"]
+    >>> flags = ["recipes/GSC/hparams/kwt.yaml", "--seed=1"]
     >>> _ = run.write_text(
     ...     json.dumps({"command": flags, "hparams_sha256": "ab12"})
     ... )
     >>> check_same_run(run, flags, "ab12")  # the same run: reused
     >>> check_same_run(  # doctest: +ELLIPSIS
-    ...     run, ["hparams/kwt.yaml", "--seed=2"], "ab12"
+    ...     run, ["recipes/GSC/hparams/kwt.yaml", "--seed=2"], "ab12"
     ... )
     Traceback (most recent call last):
     ...
-    SystemExit: ... was trained by hparams/kwt.yaml --seed=1, not by ...
+    SystemExit: ... was trained by recipes/GSC/hparams/kwt.yaml --seed=1, not by ...
     >>> check_same_run(run, flags, "cd34")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    SystemExit: ... by another version of hparams/kwt.yaml (its SHA-256 ...
+    SystemExit: ... by another version of recipes/GSC/hparams/kwt.yaml (its SHA-256 ...
     >>> check_same_run(run, flags, "ab12", ["ef56"])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...

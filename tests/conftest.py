@@ -44,7 +44,7 @@ def train_quickstart(output_folder, data_folder, *extra):
     train = load_recipe_module("train")
     return train.main(
         [
-            str(REPO / "hparams" / "quickstart.yaml"),
+            str(REPO / "recipes" / "GSC" / "hparams" / "quickstart.yaml"),
             f"--output_folder={output_folder}",
             f"--data_folder={data_folder}",
             "--synthetic=False",

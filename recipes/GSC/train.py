@@ -8,11 +8,11 @@ width and written as a self-contained model folder (hub layout) that
 
 To run it::
 
-    python recipes/GSC/train.py hparams/tcresnet.yaml --data_folder=DIR
+    python recipes/GSC/train.py recipes/GSC/hparams/tcresnet.yaml --data_folder=DIR
 
 ``DIR`` is the official dataset (with ``testing_list.txt``; add
 ``--download=True`` to fetch it when missing) or a ``<class>/<file>.wav``
-folder, split by speaker. ``hparams/quickstart.yaml`` generates a synthetic
+folder, split by speaker. ``recipes/GSC/hparams/quickstart.yaml`` generates a synthetic
 dataset first and needs no data at all.
 
 Authors
@@ -135,7 +135,7 @@ def prepare_data(hparams):
         raise FileNotFoundError(
             f"no background noise at {noise_folder}: pass "
             "--noise_folder=DIR (e.g. ../shared/data/background_noise) or "
-            "train without noise augmentation (see hparams/quickstart.yaml)"
+            "train without noise augmentation (see recipes/GSC/hparams/quickstart.yaml)"
         )
     manifests = {
         split: os.path.join(hparams["data_save_folder"], f"{split}.csv")

@@ -61,7 +61,7 @@ class SlimmableKWSClassifier(WidthBudgetMixin, Pretrained):
     >>> encoder = CategoricalEncoder()
     >>> encoder.update_from_iterable(["yes", "no"])
     >>> model = SlimmableTCResNet(n_classes=2, widths=[1.0, 0.5])
-    >>> write_model_folder(folder, "hparams/quickstart.yaml",
+    >>> write_model_folder(folder, "recipes/GSC/hparams/quickstart.yaml",
     ...     {"n_classes": 2, "widths": [1.0, 0.5]}, model, encoder)
     >>> classifier = SlimmableKWSClassifier.from_hparams(source=folder)
     >>> classifier.widths

@@ -34,7 +34,7 @@ from speechbrain_slimmable.nnet.linear import SlimmableLinear
 from speechbrain_slimmable.nnet.width import slimmable_modules
 
 WIDTHS = [1.0, 0.75, 0.5, 0.25]
-QUICKSTART = str(REPO / "hparams" / "quickstart.yaml")
+QUICKSTART = str(REPO / "recipes" / "GSC" / "hparams" / "quickstart.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -597,7 +597,7 @@ def test_results_name_the_yaml_version_that_trained_them(model_folder):
     # The benchmark reuses a finished run only if its YAML is unchanged.
     train = load_recipe_module("train")
     results = json.loads((model_folder / "results.json").read_text())
-    quickstart = REPO / "hparams" / "quickstart.yaml"
+    quickstart = REPO / "recipes" / "GSC" / "hparams" / "quickstart.yaml"
     assert results["hparams_sha256"] == train.file_sha256(quickstart)
     assert results["teacher_sha256"] is None  # taught by no teacher
 
@@ -700,7 +700,7 @@ def test_a_recipes_own_hooks_train_every_width(tmp_path, train_data):
 def load_cnn_recipe(tmp_path, overrides=""):
     """``hparams/tcresnet.yaml`` loaded with ``overrides`` (YAML text) and
     no data (nothing is prepared or trained)."""
-    recipe = REPO / "hparams" / "tcresnet.yaml"
+    recipe = REPO / "recipes" / "GSC" / "hparams" / "tcresnet.yaml"
     with open(recipe, encoding="utf-8") as fin:
         return load_hyperpyyaml(
             fin, f"data_folder: unused\noutput_folder: {tmp_path}\n{overrides}"

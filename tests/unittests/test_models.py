@@ -48,7 +48,7 @@ def recipe_model(name):
 
     def build(n_classes):
         text = inference_hyperparams(
-            REPO / "hparams" / f"{name}.yaml",
+            REPO / "recipes" / "GSC" / "hparams" / f"{name}.yaml",
             {"data_folder": "unused", "n_classes": n_classes},
         )
         return load_hyperpyyaml(text)["model"]

@@ -38,25 +38,25 @@ from clip_accuracy import (
     write_section,
 )
 from detection import check_unseen
-from run import recipe_module
 
 from speechbrain_slimmable.cli.evaluation import read_manifest
 from speechbrain_slimmable.dataio.folders import speaker_of
+from speechbrain_slimmable.dataio.manifests import keep_training_speakers
 
 NO_SPEAKER = "_silence_"
 
 
-def training_manifest(folder, command, recipe):
+def training_manifest(folder, command):
     """The manifest the run of model folder ``folder`` trained on: its
     split's ``data/train.csv``, or the part of its speakers that its
-    ``--train_speaker_fraction`` kept (drawn again by the recipe's
+    ``--train_speaker_fraction`` kept (drawn again by
     ``keep_training_speakers``, which draws the same speakers). A command
     without those flags took the recipe YAMLs' defaults (a fraction of 1,
     data seed 0).
 
     Example
     -------
-    >>> training_manifest("benchmarks", [], None)
+    >>> training_manifest("benchmarks", [])
     Traceback (most recent call last):
     ...
     FileNotFoundError: benchmarks is not a recipe run's model folder: no data/train.csv beside it
@@ -64,7 +64,7 @@ def training_manifest(folder, command, recipe):
     manifest = split_manifest(folder, "train")
     fraction = float(last_option(command, "--train_speaker_fraction") or 1.0)
     data_seed = int(last_option(command, "--data_seed") or 0)
-    return recipe.keep_training_speakers(str(manifest), fraction, data_seed)
+    return keep_training_speakers(str(manifest), fraction, data_seed)
 
 
 def training_set(manifest):
@@ -150,12 +150,11 @@ def load_runs(runs):
     """Per run: its recipe's name, seed, speaker split, training speakers
     and clips, optimizer steps, and its rows per width (from its
     ``results.json``)."""
-    recipe = recipe_module()
     loaded = []
     for name, folder in runs:
         check_unseen(folder)  # a learning curve needs its test speakers unseen
         results = json.loads((Path(folder) / "results.json").read_text())
-        manifest = training_manifest(folder, results["command"], recipe)
+        manifest = training_manifest(folder, results["command"])
         speakers, clips = training_set(manifest)
         loaded.append(
             {

@@ -65,6 +65,11 @@ from pathlib import Path
 import torch
 from readme import update_readme
 
+from speechbrain_slimmable.inference.publishing import (
+    file_sha256,
+    teacher_sha256,
+)
+
 REPO = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 WIDTHS = [1.0, 0.75, 0.5, 0.25]
@@ -172,9 +177,8 @@ class Runner:
         self.pool = concurrent.futures.ThreadPoolExecutor(args.jobs)
         # Each family's YAML as it is today: a finished run is reused only
         # if it trained by the same one.
-        self.recipe = recipe_module()
         self.hparams_sha256 = {
-            family: self.recipe.file_sha256(REPO / path)
+            family: file_sha256(REPO / path)
             for family, path in FAMILIES.items()
         }
 
@@ -232,7 +236,7 @@ class Runner:
         for flag in flags:
             if flag.startswith("--teacher_source="):
                 folder = REPO / flag.split("=", 1)[1]
-                return self.recipe.teacher_sha256(str(folder))
+                return teacher_sha256(str(folder))
         return None
 
 

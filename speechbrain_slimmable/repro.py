@@ -1,9 +1,9 @@
-"""Checkpointing of the state augmentation draws from, for exact resumption.
+"""Checkpointing of what a resumed run needs to continue exactly.
 
 SpeechBrain's ``SaveableGenerator`` saves torch's generators; its
 augmentation also draws from Python's ``random`` module (``Augmenter``'s
 ``augment_prob``) and from the noise recordings ``AddNoise`` reads in turn,
-whose states this module saves alongside.
+whose states this module saves alongside, with the seconds trained so far.
 
 Authors
  * speechbrain-slimmable developers 2026
@@ -11,9 +11,10 @@ Authors
 
 import json
 import random
+import time
 
 import torch
-from speechbrain.augment.time_domain import Resample
+from speechbrain.augment.time_domain import AddNoise, Resample
 from speechbrain.dataio.dataloader import make_dataloader
 from speechbrain.dataio.legacy import ExtendedCSVDataset
 from speechbrain.utils.checkpoints import (
@@ -160,3 +161,67 @@ class NoiseLoaderPosition:
             num_workers=add_noise.num_workers,
             shuffle=add_noise.sorting == "random",
         )
+
+
+def checkpoint_noise_positions(hparams):
+    """Checkpoint where each ``AddNoise`` of ``hparams`` stands in its noise.
+
+    So that a resumed run mixes in the noise recordings an uninterrupted
+    run would. Optional on load: a checkpoint saved before this existed
+    still resumes (SpeechBrain warns, and the noise starts again).
+
+    Arguments
+    ---------
+    hparams : dict
+        The loaded YAML, with its ``checkpointer``.
+    """
+    for name, value in hparams.items():
+        if isinstance(value, AddNoise):
+            hparams["checkpointer"].add_recoverable(
+                f"{name}_position",
+                NoiseLoaderPosition(value),
+                optional_load=True,
+            )
+
+
+@register_checkpoint_hooks
+class TrainingClock:
+    """Seconds of training, summed over the runs that resume each other.
+
+    Checkpointed with the model, so a resumed run reports the time of the
+    whole training, and a finished run started again reports the time it
+    took, not the seconds of the restart.
+
+    Example
+    -------
+    >>> from speechbrain.utils.checkpoints import Checkpointer
+    >>> folder = getfixture("tmp_path")
+    >>> clock = TrainingClock()
+    >>> _ = Checkpointer(folder, {"clock": clock}).save_checkpoint()
+    >>> resumed = TrainingClock()
+    >>> _ = Checkpointer(folder, {"clock": resumed}).recover_if_possible()
+    >>> resumed.before > 0
+    True
+    """
+
+    def __init__(self):
+        self.before = 0.0
+        self.start = time.perf_counter()
+
+    def elapsed(self):
+        """Seconds of training so far."""
+        return self.before + time.perf_counter() - self.start
+
+    @mark_as_saver
+    def save(self, path):
+        """Write the seconds so far."""
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(str(self.elapsed()))
+
+    @mark_as_loader
+    def load(self, path, end_of_epoch=False):
+        """Continue from the seconds of the checkpoint."""
+        del end_of_epoch
+        with open(path, encoding="utf-8") as f:
+            self.before = float(f.read())
+        self.start = time.perf_counter()

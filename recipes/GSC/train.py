@@ -8,43 +8,44 @@ width and written as a self-contained model folder (hub layout) that
 
 To run it::
 
-    python recipes/GSC/train.py recipes/GSC/hparams/tcresnet.yaml --data_folder=DIR
+    python recipes/GSC/train.py recipes/GSC/hparams/tcresnet.yaml \
+        --data_folder=DIR
 
 ``DIR`` is the official dataset (with ``testing_list.txt``; add
 ``--download=True`` to fetch it when missing) or a ``<class>/<file>.wav``
-folder, split by speaker. ``recipes/GSC/hparams/quickstart.yaml`` generates a synthetic
-dataset first and needs no data at all.
+folder, split by speaker. ``hparams/quickstart.yaml`` generates a
+synthetic dataset first and needs no data at all.
 
 Authors
  * speechbrain-slimmable developers 2026
 """
 
-import csv
-import hashlib
-import json
 import math
 import os
-import shlex
 import sys
-import time
 
 import speechbrain as sb
 import torch
 from hyperpyyaml import load_hyperpyyaml
-from ruamel.yaml import YAML
-from speechbrain.augment.time_domain import AddNoise
 from speechbrain.utils.distributed import run_on_main
 
 from speechbrain_slimmable import profile_widths
 from speechbrain_slimmable.brain import SandwichBrain
 from speechbrain_slimmable.dataio.audio import fit_to_window
-from speechbrain_slimmable.dataio.folders import speaker_hash, speaker_of
-from speechbrain_slimmable.dataio.synthetic import make_synthetic_kws
-from speechbrain_slimmable.inference.model_folder import (
-    MODEL_CHECKPOINT,
-    write_model_folder,
+from speechbrain_slimmable.dataio.manifests import (
+    keep_training_speakers,
+    merge_training_splits,
 )
-from speechbrain_slimmable.repro import NoiseLoaderPosition
+from speechbrain_slimmable.dataio.synthetic import make_synthetic_kws
+from speechbrain_slimmable.inference.publishing import (
+    file_sha256,
+    publish_run,
+    teacher_sha256,
+)
+from speechbrain_slimmable.repro import (
+    TrainingClock,
+    checkpoint_noise_positions,
+)
 from speechbrain_slimmable.utils.quiet import muted
 
 sys.path.append(os.path.dirname(os.path.abspath(__file__)))
@@ -135,7 +136,7 @@ def prepare_data(hparams):
         raise FileNotFoundError(
             f"no background noise at {noise_folder}: pass "
             "--noise_folder=DIR (e.g. ../shared/data/background_noise) or "
-            "train without noise augmentation (see recipes/GSC/hparams/quickstart.yaml)"
+            "train without noise augmentation (see hparams/quickstart.yaml)"
         )
     manifests = {
         split: os.path.join(hparams["data_save_folder"], f"{split}.csv")
@@ -149,121 +150,6 @@ def prepare_data(hparams):
             manifests["train"], fraction, hparams["data_seed"]
         ),
     )
-
-
-def merge_training_splits(manifests, train_splits):
-    """Train on several splits: their manifests joined as ``train``.
-
-    ``train_splits: [train, test]`` trains a model to publish on every
-    speaker but the validation ones; the joined splits are then not
-    evaluated.
-
-    Arguments
-    ---------
-    manifests : dict
-        Split name to manifest path.
-    train_splits : list of str, optional
-        Splits to train on (default: ``[train]``).
-
-    Returns
-    -------
-    dict
-        The manifests of ``train`` and of the splits left to evaluate.
-    """
-    train_splits = list(train_splits or ["train"])
-    unknown = sorted(set(train_splits) - set(manifests))
-    if unknown or "valid" in train_splits or "train" not in train_splits:
-        raise ValueError(
-            f"train_splits must hold train and may add test, got "
-            f"{train_splits}: valid selects the checkpoint"
-        )
-    if train_splits == ["train"]:
-        return manifests
-    joined = os.path.join(
-        os.path.dirname(manifests["train"]), "+".join(train_splits) + ".csv"
-    )
-    with open(joined, "w", encoding="utf-8") as out:
-        for index, split in enumerate(train_splits):
-            with open(manifests[split], encoding="utf-8") as part:
-                lines = part.readlines()
-            out.writelines(lines if index == 0 else lines[1:])
-    kept = {k: v for k, v in manifests.items() if k not in train_splits}
-    return dict(kept, train=joined)
-
-
-def keep_training_speakers(manifest, fraction, seed):
-    """Train on a fraction of the training speakers (a learning curve).
-
-    A speaker is kept when its :func:`speaker_hash`, salted apart from the
-    split's own hash, is below ``fraction``: the kept speakers are drawn
-    at random, a smaller fraction keeps a subset of a larger one, and the
-    validation and test speakers do not change. Clips without a speaker
-    (``_silence_``) are drawn one by one the same way.
-
-    Arguments
-    ---------
-    manifest : str
-        The training manifest (a CSV with a ``wav`` column).
-    fraction : float
-        The fraction of the speakers to keep, in ``(0, 1]``.
-    seed : int
-        The data seed of the split.
-
-    Returns
-    -------
-    str
-        ``manifest`` itself for a fraction of 1, else the manifest of the
-        kept clips, written beside it.
-
-    Example
-    -------
-    >>> import csv, tempfile
-    >>> manifest = os.path.join(tempfile.mkdtemp(), "train.csv")
-    >>> with open(manifest, "w", newline="") as f:
-    ...     writer = csv.writer(f)
-    ...     _ = writer.writerow(["ID", "wav"])
-    ...     writer.writerows([[i, f"yes/s{i // 2}_nohash_{i % 2}.wav"]
-    ...                       for i in range(400)])
-    >>> def speakers(path):
-    ...     with open(path) as f:
-    ...         return {speaker_of(row["wav"]) for row in csv.DictReader(f)}
-    >>> half = speakers(keep_training_speakers(manifest, 0.5, seed=0))
-    >>> quarter = speakers(keep_training_speakers(manifest, 0.25, seed=0))
-    >>> 80 < len(half) < 120, quarter < half
-    (True, True)
-    >>> keep_training_speakers(manifest, 1.0, seed=0) == manifest
-    True
-    >>> keep_training_speakers(manifest, 0.0, seed=0)
-    Traceback (most recent call last):
-    ...
-    ValueError: train_speaker_fraction must be in (0, 1], got 0.0
-    """
-    if not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
-        raise ValueError(
-            f"train_speaker_fraction must be in (0, 1], got {fraction!r}"
-        )
-    if fraction == 1:
-        return manifest
-    with open(manifest, encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        kept = [
-            row
-            for row in reader
-            if speaker_hash(speaker_of(row["wav"]), f"{seed}/train") < fraction
-        ]
-        columns = reader.fieldnames
-    if not kept:
-        raise ValueError(
-            f"train_speaker_fraction={fraction} keeps no training speaker "
-            f"of {manifest}: raise it"
-        )
-    stem, extension = os.path.splitext(manifest)
-    subset = f"{stem}_speakers{fraction:g}{extension}"
-    with open(subset, "w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(kept)
-    return subset
 
 
 def build_brain(hparams, run_opts, checkpointer=True):
@@ -288,38 +174,6 @@ def build_brain(hparams, run_opts, checkpointer=True):
     return brain, datasets
 
 
-@sb.utils.checkpoints.register_checkpoint_hooks
-class TrainingClock:
-    """Seconds of training, summed over the runs that resume each other.
-
-    Checkpointed with the model, so a resumed run reports the time of the
-    whole training, and a finished run started again reports the time it
-    took, not the seconds of the restart.
-    """
-
-    def __init__(self):
-        self.before = 0.0
-        self.start = time.perf_counter()
-
-    def elapsed(self):
-        """Seconds of training so far."""
-        return self.before + time.perf_counter() - self.start
-
-    @sb.utils.checkpoints.mark_as_saver
-    def save(self, path):
-        """Write the seconds so far."""
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(str(self.elapsed()))
-
-    @sb.utils.checkpoints.mark_as_loader
-    def load(self, path, end_of_epoch=False):
-        """Continue from the seconds of the checkpoint."""
-        del end_of_epoch
-        with open(path, encoding="utf-8") as f:
-            self.before = float(f.read())
-        self.start = time.perf_counter()
-
-
 def per_step_scheduler(hparams, train_set):
     """Build ``lr_scheduler`` for the steps of the run; checkpoint it.
 
@@ -335,48 +189,6 @@ def per_step_scheduler(hparams, train_set):
     )
     hparams["checkpointer"].add_recoverable("lr_scheduler", scheduler)
     return scheduler
-
-
-def checkpoint_noise_positions(hparams):
-    """Checkpoint where each ``AddNoise`` of the YAML stands in its noise.
-
-    So that a resumed run mixes in the noise recordings an uninterrupted
-    run would. Optional on load: a checkpoint saved before this existed
-    still resumes (SpeechBrain warns, and the noise starts again).
-    """
-    for name, value in hparams.items():
-        if isinstance(value, AddNoise):
-            hparams["checkpointer"].add_recoverable(
-                f"{name}_position",
-                NoiseLoaderPosition(value),
-                optional_load=True,
-            )
-
-
-def width_table(rows):
-    """Markdown table of width, parameters, MACs and accuracies.
-
-    Example
-    -------
-    >>> print(width_table([{"width": 1.0, "params": 1000, "macs": 2000,
-    ...                     "valid_accuracy": 90.0}]))
-    | width | parameters | MACs | valid accuracy (%) | test accuracy (%) |
-    | --- | --- | --- | --- | --- |
-    | 1 | 1,000 | 2,000 | 90.00 | (trained on) |
-    """
-    lines = [
-        "| width | parameters | MACs | valid accuracy (%) |"
-        " test accuracy (%) |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for row in rows:
-        test = row.get("accuracy")
-        test = "(trained on)" if test is None else f"{test:.2f}"
-        lines.append(
-            f"| {row['width']:g} | {row['params']:,} | {row['macs']:,} | "
-            f"{row['valid_accuracy']:.2f} | {test} |"
-        )
-    return "\n".join(lines)
 
 
 def main(argv):
@@ -439,135 +251,17 @@ def main(argv):
         row["valid_accuracy"] = accuracies["valid"][row["width"]]
         if "test" in accuracies:
             row["accuracy"] = accuracies["test"][row["width"]]
-    table = width_table(rows)
-    print(table)
     if sb.utils.distributed.if_main_process():
-        final = dict(overrides_dict(overrides), widths=brain.widths)
         folder = hparams["pretrained_folder"]
-        write_model_folder(
-            folder,
-            hparams_file,
-            final,
-            model,
-            hparams["label_encoder"],
-            readme=model_card(hparams_file, argv, table, hparams),
-        )
-        with open(os.path.join(folder, "results.json"), "w") as f:
-            json.dump(
-                {
-                    "widths": rows,
-                    "training": training,
-                    "command": argv,
-                    "hparams_sha256": recipe_sha256,
-                    "teacher_sha256": teachers_sha256,
-                },
-                f,
-                indent=2,
-            )
+        record = {
+            "training": training,
+            "hparams_sha256": recipe_sha256,
+            "teacher_sha256": teachers_sha256,
+        }
+        command = (hparams_file, overrides, argv)
+        print(publish_run(folder, command, hparams, model, rows, record))
         print(f"Model folder written to {folder}")
     return rows
-
-
-def file_sha256(path):
-    """The SHA-256 of a file's bytes. ``results.json`` keeps that of the
-    hyperparameter file (which version of the recipe trained the run) and
-    of each teacher's weights, so that the benchmark never reuses a run
-    that an older YAML trained or a since retrained teacher taught.
-
-    Example
-    -------
-    >>> import tempfile
-    >>> with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
-    ...     _ = f.write("lr: 0.002\\n")
-    ...     f.flush()
-    ...     file_sha256(f.name)[:12]
-    '7f507ae3168e'
-    """
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
-
-
-def teacher_sha256(teacher_source):
-    """The SHA-256 of each teacher's weights (``model.ckpt``), in the
-    order of ``teacher_source``: ``None`` without a teacher, and for a
-    teacher that is not a local folder (a hub id).
-
-    Example
-    -------
-    >>> import tempfile
-    >>> folder = tempfile.mkdtemp()
-    >>> with open(os.path.join(folder, "model.ckpt"), "wb") as f:
-    ...     _ = f.write(b"weights")
-    >>> digests = teacher_sha256([folder, "speechbrain/some-hub-model"])
-    >>> digests[0] == file_sha256(os.path.join(folder, "model.ckpt"))
-    True
-    >>> digests[1] is None, teacher_sha256(None) is None
-    (True, True)
-    """
-    if teacher_source is None:
-        return None
-    if isinstance(teacher_source, (str, os.PathLike)):
-        teacher_source = [teacher_source]
-    return [
-        file_sha256(os.path.join(source, MODEL_CHECKPOINT))
-        if os.path.isdir(source)
-        else None
-        for source in teacher_source
-    ]
-
-
-def overrides_dict(overrides):
-    """Parse the override string of ``sb.parse_arguments`` into a dict.
-
-    Round-trip YAML keeps the tags of an override such as
-    ``--compute_features=!ref <fbank>`` for the model folder to resolve.
-
-    Example
-    -------
-    >>> overrides = overrides_dict("seed: 2\\ncompute_features: !ref <fbank>")
-    >>> overrides["seed"], overrides["compute_features"].value
-    (2, '<fbank>')
-    """
-    return dict(YAML().load(overrides) or {})
-
-
-def model_card(hparams_file, argv, table, hparams):
-    """A short README for the model folder."""
-    command = shlex.join(["python", "recipes/GSC/train.py", *argv])
-    splits = " + ".join(hparams.get("train_splits") or ["train"])
-    averaged = hparams.get("avg_checkpoints", 1)
-    criterion = hparams["ckpt_criterion"]
-    which, how = "best", f"by the lowest `{criterion}`"
-    if criterion == "last":
-        which, how = "last", "not chosen"
-    model = f"the {which} checkpoint"
-    if averaged > 1:
-        model = f"the mean of the {averaged} {which} checkpoints"
-    kept = f"the model is {model}, {how} on the validation speakers"
-    return f"""# Slimmable keyword-spotting supernet
-
-Trained with speechbrain-slimmable from `{hparams_file}`, on the `{splits}`
-part of `{hparams["data_folder"]}` split by speaker (data seed
-{hparams["data_seed"]}); {kept}:
-
-```bash
-{command}
-```
-
-Accuracy per width of this model:
-
-{table}
-
-```python
-from speechbrain_slimmable.inference import SlimmableKWSClassifier
-kws = SlimmableKWSClassifier.from_hparams(source="<this folder>")
-out_prob, score, index, label = kws.classify_file("yes.wav", width=0.5)
-```
-
-Speech Commands (if trained on it) is by Pete Warden (Google), licensed
-CC BY 4.0: Warden, P. "Speech Commands: A Dataset for Limited-Vocabulary
-Speech Recognition", arXiv:1804.03209, 2018.
-"""
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ import torch
 from speechbrain.augment.time_domain import AddNoise
 from speechbrain.utils.checkpoints import Checkpointer
 
-from conftest import load_recipe_module
-from speechbrain_slimmable.repro import NoiseLoaderPosition
+from speechbrain_slimmable.repro import (
+    NoiseLoaderPosition,
+    checkpoint_noise_positions,
+)
 
 
 @pytest.fixture
@@ -92,7 +94,6 @@ def test_white_noise_has_no_position_to_keep(tmp_path):
 def test_the_recipe_resumes_a_checkpoint_saved_without_the_position(
     noise_csv, tmp_path
 ):
-    train = load_recipe_module("train")
     model = torch.nn.Linear(2, 2)
     Checkpointer(tmp_path, {"model": model}).save_checkpoint()
 
@@ -101,7 +102,7 @@ def test_the_recipe_resumes_a_checkpoint_saved_without_the_position(
         "add_noise": add_noise,
         "checkpointer": Checkpointer(tmp_path, {"model": model}),
     }
-    train.checkpoint_noise_positions(hparams)
+    checkpoint_noise_positions(hparams)
     assert list(hparams["checkpointer"].recoverables) == [
         "model",
         "add_noise_position",

@@ -1,0 +1,129 @@
+"""Training manifests: splits joined for training, speakers left out.
+
+The recipe's data preparation writes one CSV manifest per split
+(``train``, ``valid``, ``test``, with a ``wav`` column); these helpers
+derive the manifest a run trains on from them.
+
+Authors
+ * speechbrain-slimmable developers 2026
+"""
+
+import csv
+import os
+
+from speechbrain_slimmable.dataio.folders import speaker_hash, speaker_of
+
+
+def merge_training_splits(manifests, train_splits):
+    """Train on several splits: their manifests joined as ``train``.
+
+    ``train_splits: [train, test]`` trains a model to publish on every
+    speaker but the validation ones; the joined splits are then not
+    evaluated.
+
+    Arguments
+    ---------
+    manifests : dict
+        Split name to manifest path.
+    train_splits : list of str, optional
+        Splits to train on (default: ``[train]``).
+
+    Returns
+    -------
+    dict
+        The manifests of ``train`` and of the splits left to evaluate.
+    """
+    train_splits = list(train_splits or ["train"])
+    unknown = sorted(set(train_splits) - set(manifests))
+    if unknown or "valid" in train_splits or "train" not in train_splits:
+        raise ValueError(
+            f"train_splits must hold train and may add test, got "
+            f"{train_splits}: valid selects the checkpoint"
+        )
+    if train_splits == ["train"]:
+        return manifests
+    joined = os.path.join(
+        os.path.dirname(manifests["train"]), "+".join(train_splits) + ".csv"
+    )
+    with open(joined, "w", encoding="utf-8") as out:
+        for index, split in enumerate(train_splits):
+            with open(manifests[split], encoding="utf-8") as part:
+                lines = part.readlines()
+            out.writelines(lines if index == 0 else lines[1:])
+    kept = {k: v for k, v in manifests.items() if k not in train_splits}
+    return dict(kept, train=joined)
+
+
+def keep_training_speakers(manifest, fraction, seed):
+    """Train on a fraction of the training speakers (a learning curve).
+
+    A speaker is kept when its :func:`speaker_hash`, salted apart from the
+    split's own hash, is below ``fraction``: the kept speakers are drawn
+    at random, a smaller fraction keeps a subset of a larger one, and the
+    validation and test speakers do not change. Clips without a speaker
+    (``_silence_``) are drawn one by one the same way.
+
+    Arguments
+    ---------
+    manifest : str
+        The training manifest (a CSV with a ``wav`` column).
+    fraction : float
+        The fraction of the speakers to keep, in ``(0, 1]``.
+    seed : int
+        The data seed of the split.
+
+    Returns
+    -------
+    str
+        ``manifest`` itself for a fraction of 1, else the manifest of the
+        kept clips, written beside it.
+
+    Example
+    -------
+    >>> import csv, tempfile
+    >>> manifest = os.path.join(tempfile.mkdtemp(), "train.csv")
+    >>> with open(manifest, "w", newline="") as f:
+    ...     writer = csv.writer(f)
+    ...     _ = writer.writerow(["ID", "wav"])
+    ...     writer.writerows([[i, f"yes/s{i // 2}_nohash_{i % 2}.wav"]
+    ...                       for i in range(400)])
+    >>> def speakers(path):
+    ...     with open(path) as f:
+    ...         return {speaker_of(row["wav"]) for row in csv.DictReader(f)}
+    >>> half = speakers(keep_training_speakers(manifest, 0.5, seed=0))
+    >>> quarter = speakers(keep_training_speakers(manifest, 0.25, seed=0))
+    >>> 80 < len(half) < 120, quarter < half
+    (True, True)
+    >>> keep_training_speakers(manifest, 1.0, seed=0) == manifest
+    True
+    >>> keep_training_speakers(manifest, 0.0, seed=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: train_speaker_fraction must be in (0, 1], got 0.0
+    """
+    if not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
+        raise ValueError(
+            f"train_speaker_fraction must be in (0, 1], got {fraction!r}"
+        )
+    if fraction == 1:
+        return manifest
+    with open(manifest, encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        kept = [
+            row
+            for row in reader
+            if speaker_hash(speaker_of(row["wav"]), f"{seed}/train") < fraction
+        ]
+        columns = reader.fieldnames
+    if not kept:
+        raise ValueError(
+            f"train_speaker_fraction={fraction} keeps no training speaker "
+            f"of {manifest}: raise it"
+        )
+    stem, extension = os.path.splitext(manifest)
+    subset = f"{stem}_speakers{fraction:g}{extension}"
+    with open(subset, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(kept)
+    return subset

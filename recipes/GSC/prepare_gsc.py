@@ -54,6 +54,8 @@ from speechbrain_slimmable.dataio.folders import (
 )
 
 logger = logging.getLogger(__name__)
+# Fewer valid or test clips a class than this draw a warning.
+MIN_CLIPS_PER_CLASS = 10
 
 GSC_URL = "http://download.tensorflow.org/data/speech_commands_{version}.tar.gz"
 GSC_VERSIONS = ("v0.01", "v0.02")
@@ -686,6 +688,18 @@ def _folder_rows(data_folder, task, split_fractions, seed, sample_rate):
         len(items),
         "/".join(str(len(parts[s])) for s in SPLIT_NAMES),
     )
+    for split in ("valid", "test"):
+        if 0 < len(parts[split]) < MIN_CLIPS_PER_CLASS * len(classes):
+            logger.warning(
+                "the %s split of %s has %d clips for %d classes (under %d a "
+                "class): too few to choose a checkpoint or to measure "
+                "accuracy; record more speakers (the split is by speaker)",
+                split,
+                data_folder,
+                len(parts[split]),
+                len(classes),
+                MIN_CLIPS_PER_CLASS,
+            )
     return {
         split: [_clip_row(p, c, sample_rate) for p, c in parts[split]]
         for split in SPLIT_NAMES

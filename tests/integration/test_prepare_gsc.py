@@ -359,3 +359,13 @@ def test_too_few_speakers(tmp_path):
     )
     with pytest.raises(ValueError, match="split of .* is empty"):
         prep.prepare_gsc(data, tmp_path / "save", task="folder")
+
+
+def test_a_split_too_small_to_measure_is_warned_about(tmp_path, caplog):
+    # 8 speakers and 6 classes: one speaker's 6 clips in valid, too few.
+    data = make_synthetic_kws(
+        tmp_path / "data", speakers=8, clips_per_speaker=1
+    )
+    with caplog.at_level("WARNING"):
+        prep.prepare_gsc(data, tmp_path / "save", task="folder")
+    assert "too few to choose a checkpoint" in caplog.text

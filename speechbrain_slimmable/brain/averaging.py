@@ -6,6 +6,8 @@ Authors
 
 import speechbrain as sb
 
+from speechbrain_slimmable.nnet.width import slimmable_modules
+
 
 class CheckpointAveragingMixin:
     """Load the mean of the ``avg_checkpoints`` best checkpoints to evaluate.
@@ -20,15 +22,18 @@ class CheckpointAveragingMixin:
     ``avg_checkpoints`` 1 (the default) this is ``Brain``'s own loading of
     the best checkpoint.
 
+    Every entry of ``modules`` that holds slimmable layers is averaged
+    (``model``, or e.g. a recipe's ``embedding_model`` and ``classifier``).
     Mixed into :class:`~speechbrain_slimmable.brain.SandwichBrain`; reads
-    its ``checkpointer``, ``modules.model`` and ``avg_checkpoints``.
+    its ``checkpointer``, ``modules`` and ``avg_checkpoints``.
 
     Example
     -------
     >>> import torch
     >>> from speechbrain.utils.checkpoints import Checkpointer
     >>> from speechbrain_slimmable.brain import SandwichBrain
-    >>> model = torch.nn.Linear(1, 1, bias=False)
+    >>> from speechbrain_slimmable.nnet.linear import SlimmableLinear
+    >>> model = SlimmableLinear(1, input_size=1, bias=False)
     >>> checkpointer = Checkpointer(getfixture("tmp_path"), {"net": model})
     >>> brain = SandwichBrain(
     ...     modules={"model": model},
@@ -36,10 +41,10 @@ class CheckpointAveragingMixin:
     ...     checkpointer=checkpointer,
     ... )
     >>> for weight, error in [(1.0, 0.3), (3.0, 0.1), (5.0, 0.2)]:
-    ...     _ = model.weight.data.fill_(weight)
+    ...     _ = model.w.weight.data.fill_(weight)
     ...     _ = checkpointer.save_checkpoint(meta={"mean_error": error})
     >>> brain.on_evaluate_start(min_key="mean_error")
-    >>> model.weight.item()  # the mean of 3.0 and 5.0, the two best
+    >>> model.w.weight.item()  # the mean of 3.0 and 5.0, the two best
     4.0
     """
 
@@ -55,17 +60,24 @@ class CheckpointAveragingMixin:
         if not best:
             super().on_evaluate_start(max_key=max_key, min_key=min_key)
             return
-        state = sb.utils.checkpoints.average_checkpoints(
-            best, self._model_recoverable()
-        )
-        self.modules.model.load_state_dict(state)
+        for name, module in self._averaged_recoverables():
+            state = sb.utils.checkpoints.average_checkpoints(best, name)
+            module.load_state_dict(state)
 
-    def _model_recoverable(self):
-        """The checkpointer's name for ``modules.model``."""
-        for name, recoverable in self.checkpointer.recoverables.items():
-            if recoverable is self.modules.model:
-                return name
-        raise ValueError(
-            "avg_checkpoints > 1 averages modules.model, which is not among "
-            f"the checkpointer's recoverables {list(self.checkpointer.recoverables)}"
-        )
+    def _averaged_recoverables(self):
+        """The checkpointer's names of the slimmable entries of ``modules``."""
+        recoverables = self.checkpointer.recoverables
+        averaged = []
+        for key, entry in self.modules.items():
+            entry = getattr(entry, "module", entry)  # DDP's wrapped module
+            if not slimmable_modules(entry):
+                continue
+            names = [n for n, r in recoverables.items() if r is entry]
+            if not names:
+                raise ValueError(
+                    f"avg_checkpoints > 1 averages modules.{key}, which is "
+                    "not among the checkpointer's recoverables "
+                    f"{list(recoverables)}"
+                )
+            averaged.append((names[0], entry))
+        return averaged

@@ -1,4 +1,4 @@
-"""BatchNorm recalibration for a Brain: calibration clips, captured once.
+"""BatchNorm recalibration for a Brain, through the recipe's own forward.
 
 Authors
  * speechbrain-slimmable developers 2026
@@ -9,20 +9,50 @@ import math
 import speechbrain as sb
 import torch
 
+from speechbrain_slimmable.nnet.normalization import SwitchableNorm
 from speechbrain_slimmable.nnet.width import at_width, check_width_list
 from speechbrain_slimmable.supernet.recalibration import recalibrate_bn
 
 
-class _InputCaptured(Exception):
-    """Stops a forward pass once the model's input is captured."""
+class RecipeForward(torch.nn.Module):
+    """The recipe's ``compute_forward`` on a batch, as one module.
+
+    Holds the Brain's ``modules`` (so that switching width, modes and
+    BatchNorm statistics reach every one of them) and runs them as the
+    recipe does, whichever modules its ``compute_forward`` calls.
+
+    Arguments
+    ---------
+    brain : speechbrain.Brain
+        The Brain whose ``compute_forward`` and ``modules`` to run.
+    stage : speechbrain.Stage
+        The stage passed to ``compute_forward``.
+    """
+
+    def __init__(self, brain, stage=sb.Stage.TEST):
+        super().__init__()
+        self.recipe_modules = brain.modules
+        self._brain = [brain]  # not a submodule
+        self.stage = stage
+
+    def forward(self, batch):
+        """Run ``compute_forward`` on one SpeechBrain batch."""
+        brain = self._brain[0]
+        try:
+            return brain.compute_forward(batch, self.stage)
+        finally:
+            brain._prepared = None
 
 
 class CalibrationMixin:
     """Re-estimate BatchNorm statistics of a supernet on training clips.
 
     Mixed into :class:`~speechbrain_slimmable.brain.SandwichBrain`; reads
-    its ``modules.model``, ``widths``, ``extra_widths`` and
-    ``compute_forward``.
+    its ``modules``, ``widths``, ``extra_widths`` and ``compute_forward``.
+    The recipe's own ``compute_forward`` runs the calibration clips (in
+    the test stage: no augmentation), so the statistics are those of the
+    inputs the slimmable modules really get, whichever modules it calls
+    and whatever front end and normalisation it applies first.
     """
 
     def fit(self, epoch_counter, train_set, *args, **kwargs):
@@ -61,53 +91,31 @@ class CalibrationMixin:
             dataset, order[:count].tolist()
         )
         self.calibration_batch_size = batch_size
-        self.calibration_features = []
+        self.calibration_data = []
 
     def calibration_batches(self):
-        """The model's inputs for the calibration subset, computed once.
-
-        Whatever :meth:`compute_forward` feeds ``modules.model`` (a
-        recipe's own front end included), captured at the model's input in
-        eval mode without running the model.
-        """
+        """The batches of the calibration subset, loaded once."""
         if self.calibration_set is None or len(self.calibration_set) == 0:
             return []
-        if self.calibration_features:
-            return self.calibration_features
-        # A generator of its own: iterating a loader draws a seed from the
-        # global one, which would shift a resumed run's random stream.
-        loader = sb.dataio.dataloader.make_dataloader(
-            self.calibration_set,
-            batch_size=self.calibration_batch_size,
-            collate_fn=sb.dataio.batch.PaddedBatch,
-            generator=torch.Generator(),
-        )
-
-        def capture(module, args):
-            self.calibration_features.append(args[0].detach())
-            raise _InputCaptured
-
-        modes = [(m, m.training) for m in self.modules.modules()]
-        self.modules.eval()
-        hook = self.modules.model.register_forward_pre_hook(capture)
-        try:
-            with torch.no_grad():
-                for batch in loader:
-                    try:
-                        self.compute_forward(batch, sb.Stage.TEST)
-                    except _InputCaptured:
-                        pass
-                    self._prepared = None
-        finally:
-            hook.remove()
-            for module, training in modes:
-                module.training = training
-        return self.calibration_features
+        if not self.calibration_data:
+            # A generator of its own: iterating a loader draws a seed from
+            # the global one, which would shift a resumed run's stream.
+            self.calibration_data = list(
+                sb.dataio.dataloader.make_dataloader(
+                    self.calibration_set,
+                    batch_size=self.calibration_batch_size,
+                    collate_fn=sb.dataio.batch.PaddedBatch,
+                    generator=torch.Generator(),
+                )
+            )
+        return self.calibration_data
 
     def recalibrate(self, widths):
         """Re-estimate the BatchNorm statistics of ``widths``.
 
-        Uses :meth:`calibration_batches`; does nothing without them.
+        Uses :meth:`calibration_batches`; does nothing without them, and
+        raises a RuntimeError if ``compute_forward`` left a BatchNorm of a
+        width without statistics (it did not run every slimmable module).
 
         Arguments
         ---------
@@ -118,9 +126,11 @@ class CalibrationMixin:
         batches = self.calibration_batches()
         if not batches:
             return
-        with at_width(self.modules.model, self.widths[0]):
+        forward = RecipeForward(self)
+        with at_width(self.modules, self.widths[0]):
             for width in widths:
-                recalibrate_bn(self.modules.model, width, batches)
+                recalibrate_bn(forward, width, batches)
+                _check_reached(self.modules, width, len(batches))
 
     def on_evaluate_start(self, max_key=None, min_key=None):
         """Load the best supernet; add ``extra_widths`` to the evaluation.
@@ -148,3 +158,22 @@ class CalibrationMixin:
                 ", before evaluate"
             )
         self.widths = check_width_list(self.widths + new)
+
+
+def _check_reached(modules, width, count):
+    """Raise unless every BatchNorm of ``width`` saw the calibration."""
+    missed = []
+    for name, module in modules.named_modules():
+        norm = (
+            module.active_norm() if isinstance(module, SwitchableNorm) else None
+        )
+        seen = getattr(norm, "num_batches_tracked", None)
+        if seen is not None and int(seen) == 0:
+            missed.append(name)
+    if missed:
+        raise RuntimeError(
+            f"BatchNorm recalibration ran compute_forward on {count} "
+            f"calibration batches, but at width {width:g} it never reached "
+            f"the norms {missed}: compute_forward must run the slimmable "
+            "modules in every stage, or set recalibration_batches: 0"
+        )

@@ -4,6 +4,7 @@ Authors
  * speechbrain-slimmable developers 2026
 """
 
+import contextlib
 import math
 
 import speechbrain as sb
@@ -13,6 +14,10 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 from speechbrain_slimmable.brain.averaging import CheckpointAveragingMixin
 from speechbrain_slimmable.brain.calibration import CalibrationMixin
+from speechbrain_slimmable.brain.draws import (
+    SameDraws,
+    file_reading_augmentations,
+)
 from speechbrain_slimmable.brain.stats import CRITERIA, WidthStatsMixin
 from speechbrain_slimmable.brain.teacher import (
     ExternalTeacher,
@@ -23,6 +28,7 @@ from speechbrain_slimmable.nnet.width import (
     at_width,
     check_width,
     check_width_list,
+    slimmable_modules,
 )
 
 STRATEGIES = ("all", "sandwich")
@@ -34,8 +40,11 @@ class SandwichBrain(
     """A ``speechbrain.Brain`` that trains every width of a supernet.
 
     Each training batch computes augmentation and features once, then runs
-    several widths of ``modules.model``, accumulates their gradients and
-    takes one optimizer step. What the recipe provides:
+    several widths of the slimmable modules, accumulates their gradients
+    and takes one optimizer step. The slimmable layers may sit in any
+    entry of ``modules`` (nested or not, in one entry or several): every
+    one of them switches width. What the recipe provides, unless it
+    overrides ``compute_forward`` and ``compute_objectives``:
 
     * ``modules.compute_features`` (waveforms to ``(batch, time, feats)``)
       and ``modules.model`` (features to logits ``(batch, n_classes)``);
@@ -86,7 +95,11 @@ class SandwichBrain(
         ``mean_error`` (default: the mean validation error over ``widths``,
         so no width is sacrificed), ``narrowest_error``, ``widest_error``,
         or ``last``: the most recent checkpoint, no selection on validation
-        (whose scores are then unbiased estimates).
+        (whose scores are then unbiased estimates). A recipe's own metrics
+        (``MetricStats`` attributes filled in ``compute_objectives``, such
+        as the error rate its own ``on_stage_end`` keeps checkpoints by)
+        score the same: the mean over widths, or only the widest or the
+        narrowest width (see :meth:`~.stats.WidthStatsMixin.scored_widths`).
     avg_checkpoints : int
         Keep this many of the best checkpoints by ``ckpt_criterion`` (the
         most recent with ``last``) and evaluate the mean of their parameters
@@ -114,6 +127,13 @@ class SandwichBrain(
         ``speechbrain.nnet.schedulers.LinearWarmupScheduler``: warm-up,
         then linear decay to zero).
 
+    A recipe may override ``compute_forward`` and ``compute_objectives``
+    (called once per width, every width of a training batch from the same
+    random state and the same noise and impulse-response files: see
+    :class:`~.draws.SameDraws`) and ``on_stage_start`` and
+    ``on_stage_end``, with or without ``super()`` (see
+    :class:`~.stats.WidthStatsMixin`).
+
     Example
     -------
     >>> from speechbrain_slimmable.nnet.linear import SlimmableLinear
@@ -130,6 +150,7 @@ class SandwichBrain(
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.widths = check_width_list(self.hparam("widths"))
+        self._check_slimmable_modules()
         self.strategy = self.hparam("strategy", "all")
         if self.strategy not in STRATEGIES:
             raise ValueError(
@@ -177,7 +198,28 @@ class SandwichBrain(
         self._prepared = None
         self._training_width = None
         self.calibration_set = None
-        self.calibration_features = []
+        self.calibration_data = []
+        self.same_draws = None
+
+    def _check_slimmable_modules(self):
+        """Fail before training unless ``modules`` can run every width."""
+        layers = slimmable_modules(self.modules)
+        if not layers:
+            raise ValueError(
+                "SandwichBrain found no slimmable layer in modules "
+                f"{list(self.modules)}: build the model from the slimmable "
+                "lobes (e.g. speechbrain_slimmable.lobes.models.Xvector."
+                "SlimmableXvector and SlimmableClassifier)"
+            )
+        for width in self.widths:
+            for layer in layers:
+                try:
+                    layer.check_width(width)
+                except ValueError as error:
+                    raise ValueError(
+                        f"widths {self.widths}: {error}; give the model's "
+                        "norms the same widths (e.g. widths: !ref <widths>)"
+                    ) from None
 
     def _check_extra_widths(self):
         """``extra_widths`` not in ``widths``, checked before training."""
@@ -189,7 +231,7 @@ class SandwichBrain(
         ]
         fixed = [
             m
-            for m in self.modules.model.modules()
+            for m in self.modules.modules()
             if isinstance(m, SwitchableNorm) and not m.shared_affine
         ]
         if extra and fixed:
@@ -306,14 +348,17 @@ class SandwichBrain(
         batch = batch.to(self.device)
         wavs, lens = batch.sig
         targets = self.targets_of(batch)
-        wav_augment = getattr(self.hparams, "wav_augment", None)
-        if stage == sb.Stage.TRAIN and wav_augment is not None:
-            wavs, lens = wav_augment(wavs, lens)
-            targets = wav_augment.replicate_labels(targets)
-        mixup = getattr(self.hparams, "mixup", None)
-        if stage == sb.Stage.TRAIN and mixup is not None:
-            wavs, lens, targets = mixup(wavs, lens, targets)
-        clean = self.modules.compute_features(wavs)
+        if getattr(batch, "is_image", None) is not None:
+            clean = self._features_of_mixed_batch(batch, stage)
+        else:
+            wav_augment = getattr(self.hparams, "wav_augment", None)
+            if stage == sb.Stage.TRAIN and wav_augment is not None:
+                wavs, lens = wav_augment(wavs, lens)
+                targets = wav_augment.replicate_labels(targets)
+            mixup = getattr(self.hparams, "mixup", None)
+            if stage == sb.Stage.TRAIN and mixup is not None:
+                wavs, lens, targets = mixup(wavs, lens, targets)
+            clean = self.modules.compute_features(wavs)
         features, wide_features = clean, None
         fea_augment = getattr(self.hparams, "fea_augment", None)
         if stage == sb.Stage.TRAIN and fea_augment is not None:
@@ -331,6 +376,73 @@ class SandwichBrain(
                     "concat_original and repeat_augment"
                 )
         return features, wide_features, targets, wavs
+
+    def _features_of_mixed_batch(self, batch, stage):
+        """Features of a batch of audio clips and spectrogram images.
+
+        A batch with ``is_image`` (see
+        :mod:`speechbrain_slimmable.dataio.spectrograms`) holds audio rows
+        (``sig``) and image rows (``image_feats``: log-mel features). Audio
+        rows get ``wav_augment`` and ``modules.compute_features``; image
+        rows get ``image_augment`` (log-mel augmentation, e.g.
+        :mod:`speechbrain_slimmable.log_mel_augment`) and
+        ``image_features`` (what turns log-mel into the model's input:
+        ``compute_features`` after its front end). Rows keep their order.
+        """
+        is_image = torch.as_tensor(batch.is_image, device=self.device)
+        image_rows = is_image.nonzero().squeeze(1)
+        wav_rows = (~is_image).nonzero().squeeze(1)
+        training = stage == sb.Stage.TRAIN
+        if training and (
+            self.teacher is not None
+            or getattr(self.hparams, "mixup", None) is not None
+        ):
+            raise ValueError(
+                "mixup and teacher_source need waveforms: train without "
+                "them when the training set holds spectrogram images"
+            )
+        parts = []
+        if len(wav_rows):
+            wavs, lens = batch.sig
+            wavs, lens = wavs[wav_rows], lens[wav_rows]
+            wav_augment = getattr(self.hparams, "wav_augment", None)
+            if training and wav_augment is not None:
+                wavs, lens = wav_augment(wavs, lens)
+                if len(wavs) != len(wav_rows):
+                    raise ValueError(
+                        "wav_augment must keep the batch size when images "
+                        "train beside audio: concat_original: False and no "
+                        "repeat_augment"
+                    )
+            parts.append((wav_rows, self.modules.compute_features(wavs)))
+        if len(image_rows):
+            image_features = getattr(self.hparams, "image_features", None)
+            if image_features is None:
+                raise ValueError(
+                    "the batch holds spectrogram images but the hparams "
+                    "have no image_features (log-mel to the model's input, "
+                    "e.g. !ref <compute_features> without its front end)"
+                )
+            log_mel = batch.image_feats.data[image_rows]
+            image_augment = getattr(self.hparams, "image_augment", None)
+            if training and image_augment is not None:
+                log_mel, _ = image_augment(
+                    log_mel, torch.ones(len(log_mel), device=self.device)
+                )
+            parts.append((image_rows, image_features(log_mel)))
+        shapes = {tuple(part.shape[1:]) for _, part in parts}
+        if len(shapes) > 1:
+            raise ValueError(
+                f"audio and images give features of shapes {sorted(shapes)}:"
+                " compute the audio's with the images' front end "
+                "(speechbrain_slimmable.lobes.features."
+                "SpectrogramImageFbank) and clips of the images' length"
+            )
+        _, first = parts[0]
+        features = first.new_empty(len(is_image), *first.shape[1:])
+        for rows, part in parts:
+            features[rows] = part
+        return features
 
     def targets_of(self, batch):
         """Class indices ``(batch,)`` of a batch (``command_encoded``)."""
@@ -401,14 +513,21 @@ class SandwichBrain(
             wavs = self.prepare_batch(batch, sb.Stage.TRAIN)[2]
             teacher = self.teacher(wavs)
         distill = self.hparam("distillation", False)
-        random_state = torch.get_rng_state()
+        if self.same_draws is None:
+            found = [*vars(self.hparams).values(), *self.modules.values()]
+            self.same_draws = SameDraws(
+                file_reading_augmentations(found), self.device
+            )
+        self.same_draws.start()
         losses = {}
         for index, width in enumerate(widths):
-            torch.set_rng_state(random_state)
             self._training_width = width
             last = index == len(widths) - 1
-            with self.no_sync(not (should_step and last)):
-                with self.training_ctx, at_width(self.modules.model, width):
+            with (
+                self.no_sync(not (should_step and last)),
+                self.same_draws.width(first=index == 0),
+            ):
+                with self.training_ctx, at_width(self.modules, width):
                     predictions = self.compute_forward(batch, sb.Stage.TRAIN)
                     loss = self.compute_objectives(
                         predictions, batch, sb.Stage.TRAIN
@@ -437,9 +556,13 @@ class SandwichBrain(
     def evaluate_batch(self, batch, stage):
         """Loss and accuracy of every width in ``widths`` on one batch."""
         targets = self.targets_of(batch)
+        scored = self.scored_widths()
         losses = []
         for width in self.widths:
-            with at_width(self.modules.model, width):
+            with contextlib.ExitStack() as context:
+                context.enter_context(at_width(self.modules, width))
+                if width not in scored:
+                    context.enter_context(self.unscored())
                 predictions = self.compute_forward(batch, stage)
                 loss = self.compute_objectives(predictions, batch, stage)
             error = self.logits_of(predictions).argmax(-1) != targets

@@ -20,10 +20,12 @@ Authors
  * speechbrain-slimmable developers 2026
 """
 
+import csv
 import math
 import os
 import sys
 
+import numpy as np
 import speechbrain as sb
 import torch
 from hyperpyyaml import load_hyperpyyaml
@@ -32,9 +34,14 @@ from speechbrain.utils.distributed import run_on_main
 from speechbrain_slimmable import profile_widths
 from speechbrain_slimmable.brain import SandwichBrain
 from speechbrain_slimmable.dataio.audio import fit_to_window
+from speechbrain_slimmable.dataio.folders import speaker_of
 from speechbrain_slimmable.dataio.manifests import (
     keep_training_speakers,
     merge_training_splits,
+)
+from speechbrain_slimmable.dataio.spectrograms import (
+    join_manifests,
+    prepare_spectrograms,
 )
 from speechbrain_slimmable.dataio.synthetic import make_synthetic_kws
 from speechbrain_slimmable.inference.publishing import (
@@ -42,6 +49,7 @@ from speechbrain_slimmable.inference.publishing import (
     publish_run,
     teacher_sha256,
 )
+from speechbrain_slimmable.lobes.features import log_mel_from_pixels
 from speechbrain_slimmable.repro import (
     TrainingClock,
     checkpoint_noise_positions,
@@ -74,11 +82,16 @@ def dataio_prep(hparams, manifests):
 
     datasets = {}
     for split, path in manifests.items():
+        if split == "images":
+            continue
         datasets[split] = sb.dataio.dataset.DynamicItemDataset.from_csv(
             csv_path=path,
             dynamic_items=[audio_pipeline, label_pipeline],
             output_keys=["id", "sig", "command_encoded"],
         )
+    if "images" in manifests:
+        datasets["train"] = image_dataset(manifests, audio_pipeline)
+        datasets["train"].add_dynamic_item(label_pipeline)
     label_encoder.load_or_create(
         path=os.path.join(hparams["save_folder"], "label_encoder.txt"),
         from_didatasets=[datasets["train"]],
@@ -91,6 +104,64 @@ def dataio_prep(hparams, manifests):
         )
     label_encoder.expect_len(hparams["n_classes"])
     return datasets
+
+
+def image_dataset(manifests, audio_pipeline):
+    """The training set of audio and image rows (``is_image`` tells).
+
+    Image rows carry ``image_feats`` (log-mel features of the image) and a
+    one-sample ``sig``; audio rows the clip as ``sig`` and a one-frame
+    ``image_feats``: every row of a batch has both, and SandwichBrain
+    featurizes each row from its own source.
+    """
+    images = np.load(manifests["images"], mmap_mode="r")
+    no_image = torch.zeros(1, images.shape[2])
+
+    @sb.utils.data_pipeline.takes("wav", "start", "stop", "image")
+    @sb.utils.data_pipeline.provides("sig", "image_feats", "is_image")
+    def clip_pipeline(wav, start, stop, image):
+        if image == "":
+            yield audio_pipeline(wav, start, stop)
+            yield no_image
+            yield False
+        else:
+            yield torch.zeros(1)
+            yield log_mel_from_pixels(
+                torch.from_numpy(np.array(images[int(image)]))
+            )
+            yield True
+
+    return sb.dataio.dataset.DynamicItemDataset.from_csv(
+        csv_path=manifests["train"],
+        dynamic_items=[clip_pipeline],
+        output_keys=["id", "sig", "image_feats", "is_image", "command_encoded"],
+    )
+
+
+def add_spectrograms(hparams, manifests):
+    """Train on ``spectrogram_folder``'s images too (``train_wavs``: and
+    the WAVs): the joined training manifest, and the images' array as
+    ``images``. Speakers of the other splits are left out of the images.
+    """
+    folder = hparams.get("spectrogram_folder")
+    if not folder:
+        return manifests
+    held_out = set()
+    for split, path in manifests.items():
+        if split != "train":
+            with open(path, encoding="utf-8", newline="") as f:
+                held_out |= {speaker_of(r["wav"]) for r in csv.DictReader(f)}
+    save = hparams["data_save_folder"]
+    run_on_main(
+        prepare_spectrograms,
+        args=[folder, save, hparams["task"], sorted(held_out)],
+    )
+    image_manifest = os.path.join(save, "spectrograms.csv")
+    sources = [manifests["train"]] if hparams.get("train_wavs", True) else []
+    joined = os.path.join(save, "train_with_images.csv")
+    run_on_main(join_manifests, args=[[*sources, image_manifest], joined])
+    images = os.path.join(save, "spectrograms.npy")
+    return dict(manifests, train=joined, images=images)
 
 
 def prepare_data(hparams):
@@ -144,12 +215,13 @@ def prepare_data(hparams):
     }
     manifests = merge_training_splits(manifests, hparams.get("train_splits"))
     fraction = hparams.get("train_speaker_fraction", 1.0)
-    return dict(
+    manifests = dict(
         manifests,
         train=keep_training_speakers(
             manifests["train"], fraction, hparams["data_seed"]
         ),
     )
+    return add_spectrograms(hparams, manifests)
 
 
 def build_brain(hparams, run_opts, checkpointer=True):

@@ -1,0 +1,191 @@
+"""The recipe on spectrogram images and WAVs together, end to end.
+
+A tiny synthetic WAV set (trains, validates, tests) and images of other
+clips of the same synthetic speakers, made through the images' front end,
+train a tiny TC-ResNet of ``tcresnet_spectrograms.yaml`` for two epochs.
+The real images' front end is checked against ``../shared/data`` (skipped
+when absent).
+"""
+
+import csv
+
+import numpy as np
+import pytest
+import soundfile as sf
+import speechbrain as sb
+import torch
+from hyperpyyaml import load_hyperpyyaml
+from PIL import Image
+
+from conftest import REPO, load_recipe_module
+from speechbrain_slimmable.dataio.folders import speaker_of
+from speechbrain_slimmable.dataio.synthetic import (
+    DEFAULT_CLASSES,
+    make_synthetic_kws,
+)
+from speechbrain_slimmable.inference import SlimmableKWSClassifier
+from speechbrain_slimmable.lobes.features import (
+    PIXEL_OFFSET,
+    PIXEL_SCALE,
+    SpectrogramImageFbank,
+    log_mel_from_pixels,
+)
+
+YAML = REPO / "recipes" / "GSC" / "hparams" / "tcresnet_spectrograms.yaml"
+RATE = 16000
+
+
+def save_image(path, log_mel):
+    """Write log-mel features as an 8-bit JPG, as the images were made."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pixels = torch.round(log_mel * PIXEL_SCALE + PIXEL_OFFSET).clamp(0, 255)
+    Image.fromarray(pixels.to(torch.uint8).numpy()).save(path, quality=90)
+
+
+@pytest.fixture(scope="module")
+def image_data(tmp_path_factory):
+    """WAVs, images of other clips of the same speakers, and noise."""
+    root = tmp_path_factory.mktemp("spectrograms")
+    make_synthetic_kws(root / "wavs", speakers=8, clips_per_speaker=2)
+    source = make_synthetic_kws(
+        root / "source", speakers=8, clips_per_speaker=2, seed=1
+    )
+    fbank = SpectrogramImageFbank()
+    for wav in sorted(source.glob("*/*.wav")):
+        signal, _ = sf.read(wav, dtype="float32")
+        log_mel = fbank(torch.from_numpy(signal).unsqueeze(0))[0]
+        label = wav.parent.name
+        save_image(root / "images" / label / f"{wav.stem}.{label}.jpg", log_mel)
+    noise = 0.05 * torch.randn(3 * RATE, generator=torch.Generator())
+    (root / "noise").mkdir()
+    sf.write(root / "noise" / "noise.wav", noise.numpy(), RATE)
+    for index in range(3):
+        crop = noise[index * RATE : (index + 1) * RATE].unsqueeze(0)
+        save_image(
+            root / "images" / "_background_noise_" / f"{index}_noise.jpg",
+            fbank(crop)[0],
+        )
+    return root
+
+
+def recipe_args(output, data, *extra):
+    return [
+        str(YAML),
+        f"--output_folder={output}",
+        f"--data_folder={data / 'wavs'}",
+        f"--spectrogram_folder={data / 'images'}",
+        f"--noise_folder={data / 'noise'}",
+        "--task=folder",
+        f"--n_classes={len(DEFAULT_CLASSES)}",
+        "--batch_size=16",
+        "--stem_channels=8",
+        "--block_channels=[8, 8, 16, 16, 16, 16]",
+        "--recalibration_batches=1",
+        *extra,
+    ]
+
+
+@pytest.fixture(scope="module")
+def trained(image_data, tmp_path_factory):
+    """A two-epoch run on the WAVs and images; its output folder and rows."""
+    output = tmp_path_factory.mktemp("run")
+    train = load_recipe_module("train")
+    rows = train.main(recipe_args(output, image_data, "--number_of_epochs=2"))
+    return output, rows
+
+
+def read_rows(path):
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_images_and_wavs_train_together_without_held_out_speakers(trained):
+    output, rows = trained
+    assert [row["width"] for row in rows] == [1.0, 0.75, 0.5, 0.25]
+    assert all(0 <= row["valid_accuracy"] <= 100 for row in rows)
+    data = output / "data"
+    training = read_rows(data / "train_with_images.csv")
+    images = [row for row in training if row["image"]]
+    audio = [row for row in training if not row["image"]]
+    assert images and audio
+    held_out = {
+        speaker_of(row["wav"])
+        for split in ("valid", "test")
+        for row in read_rows(data / f"{split}.csv")
+    }
+    image_speakers = {speaker_of(row["ID"]) for row in images}
+    assert held_out and not image_speakers & held_out
+    # Every synthetic speaker recorded images: those of the training
+    # speakers stay.
+    assert image_speakers == {speaker_of(row["wav"]) for row in audio}
+
+
+def test_a_mixed_batch_featurizes_each_row_from_its_own_source(
+    image_data, tmp_path
+):
+    train = load_recipe_module("train")
+    _, _, overrides = sb.parse_arguments(recipe_args(tmp_path, image_data))
+    with open(YAML, encoding="utf-8") as fin:
+        hparams = load_hyperpyyaml(fin, overrides)
+    brain, datasets = train.build_brain(hparams, {"device": "cpu"})
+    dataset = datasets["train"]
+    kinds = [dataset[i]["is_image"] for i in range(len(dataset))]
+    picks = [kinds.index(True), kinds.index(False)]
+    picks += [kinds.index(True, picks[0] + 1)]
+    batch = sb.dataio.batch.PaddedBatch([dataset[i] for i in picks])
+    features, _, _ = brain.prepare_batch(batch, sb.Stage.VALID)
+    with torch.no_grad():
+        image = hparams["image_features"](
+            batch.image_feats.data[0].unsqueeze(0)
+        )
+        audio = hparams["compute_features"](batch.sig.data[1].unsqueeze(0))
+    assert features.shape == (3, 98, 40)
+    assert torch.allclose(features[0], image[0])
+    assert torch.allclose(features[1], audio[0], atol=1e-5)
+    brain.hparams.image_features = None
+    brain._prepared = None
+    with pytest.raises(ValueError, match="no image_features"):
+        brain.prepare_batch(batch, sb.Stage.VALID)
+
+
+def test_the_model_folder_classifies_and_exports_audio(trained, image_data):
+    output, _ = trained
+    folder = output / "pretrained"
+    classifier = SlimmableKWSClassifier.from_hparams(source=folder)
+    assert isinstance(
+        classifier.mods.compute_features[0], SpectrogramImageFbank
+    )
+    clip = next(iter(sorted((image_data / "wavs").glob("*/*.wav"))))
+    _, score, _, label = classifier.classify_file(str(clip), width=0.5)
+    assert label[0] in DEFAULT_CLASSES
+    report = classifier.export_onnx(output / "model.onnx", 0.5)
+    assert report["max_abs_diff"] < 1e-3
+
+
+def test_the_front_end_reproduces_the_real_images(real_data):
+    """``dev_pairs``: images of gsc12_dev clips, against their WAVs."""
+    pairs = real_data / "gsc_v2_spectrograms" / "dev_pairs"
+    if not pairs.is_dir():
+        pytest.skip(f"no spectrogram images in {pairs}")
+    fbank = SpectrogramImageFbank()
+    correlations = []
+    for image in sorted(pairs.glob("*/*.jpg"))[::50]:
+        stem, word = image.stem.rsplit(".", 1)
+        label = image.parent.name
+        wav = real_data / "gsc12_dev" / label / f"{stem}.wav"
+        if label == "unknown":
+            wav = real_data / "gsc12_dev" / "_unknown_" / f"{word}_{stem}.wav"
+        if not wav.is_file():  # a few images have no WAV in gsc12_dev
+            continue
+        signal, _ = sf.read(wav, dtype="float32")
+        # The images' clips were padded on both sides, the WAVs at the end.
+        signal = np.trim_zeros(signal, "b")
+        pad = RATE - len(signal)
+        signal = np.pad(signal, (pad // 2, pad - pad // 2))
+        ours = fbank(torch.from_numpy(signal).unsqueeze(0))[0]
+        with Image.open(image) as opened:
+            theirs = log_mel_from_pixels(torch.from_numpy(np.array(opened)))
+        pair = torch.stack([ours.flatten(), theirs.flatten()])
+        correlations.append(float(torch.corrcoef(pair)[0, 1]))
+    assert len(correlations) >= 40
+    assert np.median(correlations) > 0.98

@@ -195,6 +195,29 @@ def run_detect(args):
         print(json.dumps(rows))
 
 
+def run_from_recipe(args):
+    """Write a model folder from a recipe run and say what it holds."""
+    from speechbrain_slimmable.inference.recipe_output import (
+        model_folder_from_recipe,
+    )
+
+    folder = model_folder_from_recipe(
+        args.hparams,
+        args.checkpoint,
+        args.out,
+        features=args.features,
+        model=args.model,
+        label_encoder=args.label_encoder,
+        clip_samples=args.clip_samples,
+    )
+    args.source, args.savedir = str(folder), None
+    classifier = load(args)
+    print(
+        f"wrote {folder}: widths {classifier.widths}, classes "
+        f"{', '.join(classifier.labels)}"
+    )
+
+
 def onnx_sessions(paths):
     """An onnxruntime session per ONNX file, checked to exist."""
     if not paths:

@@ -12,6 +12,9 @@ Subcommands (each takes ``--source``, a model folder or a hub id)::
     speechbrain-slimmable detect --source S [--width W] [--threshold T]
                                  [--onnx FILE.onnx] [--score-every SECONDS]
                                  [--json] FILE...
+    speechbrain-slimmable from-recipe --hparams YAML --checkpoint CKPT
+                                      --out FOLDER [--features KEY ...]
+                                      [--model KEY ...]
 
 A user mistake (missing file, unknown width, bad source or data folder,
 corrupt checkpoint) prints one line to stderr and exits with status 1.
@@ -31,6 +34,7 @@ from speechbrain_slimmable.cli.commands import (
     run_detect,
     run_eval,
     run_export,
+    run_from_recipe,
     run_info,
 )
 
@@ -67,7 +71,7 @@ def main(argv=None):
 
 
 def build_parser():
-    """The argument parser of the four subcommands.
+    """The argument parser of the subcommands.
 
     Example
     -------
@@ -231,4 +235,54 @@ def build_parser():
         "model's rate from stdin (e.g. arecord -t raw -f S16_LE -r 16000)",
     )
     detect.set_defaults(run=run_detect)
+
+    from_recipe = commands.add_parser(
+        "from-recipe",
+        help="a model folder from a SandwichBrain recipe's output",
+        description="Write the model folder that every other subcommand "
+        "reads (--source) from a recipe run: its saved hyperparameters "
+        "and one of its checkpoints.",
+    )
+    from_recipe.add_argument(
+        "--hparams",
+        required=True,
+        metavar="YAML",
+        help="the run's <output_folder>/hyperparams.yaml (overrides applied)",
+    )
+    from_recipe.add_argument(
+        "--checkpoint",
+        required=True,
+        metavar="CKPT",
+        help="one checkpoint folder of the run, <output_folder>/save/CKPT+...",
+    )
+    from_recipe.add_argument(
+        "--out", required=True, metavar="FOLDER", help="model folder to write"
+    )
+    from_recipe.add_argument(
+        "--features",
+        nargs="+",
+        metavar="KEY",
+        help="YAML keys chained into the front end (default: "
+        "compute_features, then mean_var_norm if in modules)",
+    )
+    from_recipe.add_argument(
+        "--model",
+        nargs="+",
+        metavar="KEY",
+        help="YAML keys chained into the model (default: model, else the "
+        "entries of modules holding slimmable layers, in order)",
+    )
+    from_recipe.add_argument(
+        "--label-encoder",
+        metavar="FILE",
+        help="the run's label encoder (default: label_encoder.txt beside "
+        "the checkpoint)",
+    )
+    from_recipe.add_argument(
+        "--clip-samples",
+        type=int,
+        help="samples of one clip (default: the YAML's clip_samples, or one "
+        "second at its sample_rate)",
+    )
+    from_recipe.set_defaults(run=run_from_recipe)
     return parser

@@ -8,6 +8,7 @@ calling ``super()``.
 """
 
 import importlib.util
+import json
 import re
 from pathlib import Path
 
@@ -18,10 +19,15 @@ import speechbrain as sb
 import torch
 
 from speechbrain_slimmable.brain import SandwichBrain
+from speechbrain_slimmable.cli.parser import main as cli_main
 from speechbrain_slimmable.dataio.folders import speaker_of
 from speechbrain_slimmable.dataio.synthetic import (
     DEFAULT_CLASSES,
     make_synthetic_kws,
+)
+from speechbrain_slimmable.inference import SlimmableKWSClassifier
+from speechbrain_slimmable.inference.recipe_output import (
+    model_folder_from_recipe,
 )
 from speechbrain_slimmable.nnet.linear import SlimmableLinear
 from speechbrain_slimmable.nnet.normalization import SwitchableBatchNorm1d
@@ -238,3 +244,89 @@ def test_modules_without_slimmable_layers_fail_clearly():
             },
             hparams={"widths": WIDTHS},
         )
+
+
+def test_a_recipe_run_becomes_a_model_folder_for_every_command(
+    trained, recipe_data, tmp_path, capsys
+):
+    brain, output, _ = trained
+    # The checkpoint the recipe's evaluate loaded (its best ErrorRate).
+    best = brain.checkpointer.find_checkpoint(min_key="ErrorRate").path
+    folder = tmp_path / "folder"
+    status = cli_main(
+        [
+            "from-recipe",
+            f"--hparams={output / 'hyperparams.yaml'}",
+            f"--checkpoint={best}",
+            f"--out={folder}",
+        ]
+    )
+    assert status == 0, capsys.readouterr().err
+    assert "widths [1.0, 0.75, 0.5, 0.25]" in capsys.readouterr().out
+    classifier = SlimmableKWSClassifier.from_hparams(source=str(folder))
+    assert classifier.widths == WIDTHS
+    assert classifier.labels == brain_labels(output)
+
+    # Every width scores the test clips as the recipe's test stage did.
+    manifest = recipe_data / "test.csv"
+    clips = len(manifest.read_text().splitlines()) - 1
+    assert (
+        cli_main(
+            ["eval", f"--source={folder}", "--json"]
+            + [f"--manifest={manifest}"]
+        )
+        == 0
+    )
+    rows = json.loads(capsys.readouterr().out)["widths"]
+    for row in rows:
+        recipe = brain.width_accuracies()[row["width"]]
+        assert abs(row["accuracy"] - recipe) <= 100 / clips + 1e-6, row
+
+    onnx = tmp_path / "half.onnx"
+    args = [f"--source={folder}", "--width=0.5"]
+    assert cli_main(["export", *args, f"--out={onnx}"]) == 0
+    assert onnx.is_file()
+    clip = manifest.read_text().splitlines()[1].split(",")[2]
+    assert cli_main(["detect", *args, "--json", clip]) == 0
+    assert isinstance(
+        json.loads(capsys.readouterr().out.splitlines()[-1]), list
+    )
+
+
+def brain_labels(output):
+    """The labels of a run, in the order of its label encoder."""
+    encoder = sb.dataio.encoder.CategoricalEncoder()
+    encoder.load(output / "save" / "label_encoder.txt")
+    return [encoder.ind2lab[i] for i in range(len(encoder))]
+
+
+def test_the_packages_own_recipe_run_converts_too(model_folder, tmp_path):
+    output = model_folder.parent
+    checkpoint = next((output / "save").glob("CKPT+*"))
+    folder = model_folder_from_recipe(
+        output / "hyperparams.yaml", checkpoint, tmp_path / "folder"
+    )
+    published = SlimmableKWSClassifier.from_hparams(source=str(model_folder))
+    converted = SlimmableKWSClassifier.from_hparams(source=str(folder))
+    assert converted.widths == published.widths
+    assert converted.labels == published.labels
+
+
+def test_from_recipe_names_what_is_wrong(trained, tmp_path, capsys):
+    _, output, _ = trained
+    hparams = f"--hparams={output / 'hyperparams.yaml'}"
+    out = f"--out={tmp_path / 'folder'}"
+    save = output / "save"
+    assert cli_main(["from-recipe", hparams, f"--checkpoint={save}", out]) == 1
+    error = capsys.readouterr().err
+    assert "not a checkpoint folder" in error and "CKPT+" in error
+    checkpoint = f"--checkpoint={next(save.glob('CKPT+*'))}"
+    assert (
+        cli_main(
+            ["from-recipe", hparams, checkpoint, out, "--model", "softmax"]
+        )
+        == 1
+    )
+    assert "not among the checkpointer's recoverables" in (
+        capsys.readouterr().err
+    )

@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """Every change of the recipe measured on the speaker splits, one line each.
 
-Reads the clip tables that ``benchmarks/clip_accuracy.py --against RECIPE
---change_per_width`` wrote (``benchmarks/SECTION.md``) and the stream tables
-that ``benchmarks/detection_recipes.py`` wrote for the same runs (one per
+Reads the clip tables that ``python -m benchmarks clips --against RECIPE
+--change_per_width --out FILE`` wrote and the stream tables that
+``python -m benchmarks streams --out FILE`` wrote for the same runs (one per
 split), and puts each change on one line: the recipe it was paired with, its
 change of the mean over the widths on the valid and the test clips, its
 change at width 1.0 on the test clips, its test clip accuracy at widths 1.0,
@@ -16,20 +15,21 @@ A change that two clip tables hold under one name is listed once.
 
 Usage (seconds; the tables are read, nothing is trained or decoded)::
 
-    python benchmarks/recipe_changes.py --section recipe-changes \\
-        --clip_tables speed mixup \\
-        --stream_tables detection-speed-1 detection-mixup-1
+    python -m benchmarks changes \\
+        --clip_tables results/speed.md results/mixup.md \\
+        --stream_tables results/streams-speed-1.md results/streams-mixup-1.md
 
 Authors
  * speechbrain-slimmable developers 2026
 """
 
-import argparse
 import shlex
 import statistics
+from pathlib import Path
 
-from clip_accuracy import section_path
-from detection_changes import (
+from benchmarks.markdown import table_cells
+from benchmarks.options import table_parser, write_table
+from benchmarks.stream_changes import (
     MEASURES,
     add_stream_table_arguments,
     changes_per_table,
@@ -37,8 +37,6 @@ from detection_changes import (
     mean_over_widths,
     read_table,
 )
-from detection_recipes import table_cells
-from readme import update_readme
 
 GOAL_WIDTHS = ("1", "0.5", "0.25")
 # Keywords found at 72 false alarms an hour, valid and test streams.
@@ -47,7 +45,7 @@ VALID_STREAMS, TEST_STREAMS = (name for name, _ in MEASURES[:2])
 
 def read_clip_table(text):
     """The recipe each change was paired with, each recipe's accuracy and
-    each change, from a table of :mod:`clip_accuracy` with
+    each change, from a table of :mod:`benchmarks.clips` with
     ``--change_per_width``.
 
     Returns
@@ -96,7 +94,7 @@ def read_clip_table(text):
         table.setdefault(row["recipe"], {})[row["split"]] = row
     if against is None:
         raise ValueError(
-            "no change table: write it with benchmarks/clip_accuracy.py "
+            "no change table: write it with python -m benchmarks clips "
             "--against RECIPE --change_per_width"
         )
     return (against, *tables)
@@ -120,11 +118,11 @@ def clip_lines(names):
     and its changes (see :func:`read_clip_table`)."""
     lines = {}
     for name in names:
-        path = section_path(name)
+        path = Path(name)
         if not path.is_file():
             raise FileNotFoundError(
-                f"{path} not found: write it first with "
-                f"benchmarks/clip_accuracy.py --section {name}"
+                f"{path} not found: write it first with python -m "
+                f"benchmarks clips --change_per_width --out {path}"
             )
         against, accuracy, changes = read_clip_table(path.read_text())
         for recipe, by_split in changes.items():
@@ -136,7 +134,7 @@ def clip_lines(names):
 def markdown(lines, streams, command):
     """The table: one line per change of ``lines`` (:func:`clip_lines`),
     with its stream changes from ``streams`` (``{recipe: {measure:
-    {table: {width: points}}}}``, as :func:`detection_changes.
+    {table: {width: points}}}}``, as :func:`benchmarks.stream_changes.
     changes_per_table` gives them; ``-`` where a change has none). A change
     behind on the valid clips is not adopted whatever its streams; one ahead
     there without valid streams gets ``-``.
@@ -217,17 +215,15 @@ def markdown(lines, streams, command):
 
 
 def main(argv=None):
-    """Print the table and write the README section."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--section", required=True, help="the README section to write"
-    )
+    """Print the table (and write it to ``--out``)."""
+    parser = table_parser("changes", __doc__.splitlines()[0])
     parser.add_argument(
         "--clip_tables",
         nargs="+",
         required=True,
-        metavar="SECTION",
-        help="sections written by clip_accuracy.py --change_per_width",
+        metavar="FILE",
+        help="tables written by python -m benchmarks clips "
+        "--change_per_width --out FILE",
     )
     add_stream_table_arguments(parser, "--stream_tables")
     parser.add_argument(
@@ -250,16 +246,10 @@ def main(argv=None):
         del lines[recipe]
     tables = {name: read_table(name) for name in args.stream_tables}
     streams, _ = changes_per_table(tables, args.smoothing)
-    command = ["python", "benchmarks/recipe_changes.py"]
-    command += ["--section", args.section, "--smoothing", str(args.smoothing)]
+    command = ["python", "-m", "benchmarks", "changes"]
+    command += ["--smoothing", str(args.smoothing)]
     command += ["--clip_tables", *args.clip_tables]
     command += ["--stream_tables", *args.stream_tables]
     if args.leave_out:
         command += ["--leave_out", *args.leave_out]
-    table = markdown(lines, streams, shlex.join(command))
-    print(table)
-    update_readme(args.section, table)
-
-
-if __name__ == "__main__":
-    main()
+    write_table(markdown(lines, streams, shlex.join(command)), args.out)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Which classes a recipe gets wrong, pooled over its runs' speaker splits.
 
 Scores each run's model on the clips of its own split (``data/valid.csv``
@@ -9,15 +8,11 @@ same per run), and gives per class: its clips, the accuracy at each width,
 its share of all the wrong answers at width 1.0, and the wrong answer it is
 given most often there.
 
-Usage (README.md, "Which words the recipe gets wrong on unseen speakers",
-says how its runs were trained)::
+Usage (the recipe's runs on speaker splits, trained beforehand)::
 
-    python benchmarks/class_errors.py --section class-errors \\
+    python -m benchmarks class-errors \\
         --runs "90 epochs=results/splits/epochs90/1/pretrained" \\
                "90 epochs=results/splits/epochs90/2/pretrained"
-
-Writes ``benchmarks/SECTION.md`` and the README section between
-``<!-- SECTION:start -->`` and its end marker.
 
 Authors
  * speechbrain-slimmable developers 2026
@@ -27,8 +22,7 @@ import collections
 import shlex
 from pathlib import Path
 
-from clip_accuracy import runs_parser, write_section
-
+from benchmarks.options import runs_parser, write_table
 from speechbrain_slimmable.cli.evaluation import (
     count_answers,
     per_class_accuracy,
@@ -124,15 +118,11 @@ def class_rows(pooled, name, split):
 
 
 def main(argv=None):
-    parser = runs_parser(__doc__.splitlines()[0])
+    """Print the tables (and write them to ``--out``)."""
+    parser = runs_parser("class-errors", __doc__.splitlines()[0])
     args = parser.parse_args(argv)
     pooled = pooled_answers(args.runs)
-    command = [
-        "python",
-        "benchmarks/class_errors.py",
-        "--section",
-        args.section,
-    ]
+    command = ["python", "-m", "benchmarks", "class-errors"]
     command += ["--runs"] + [f"{name}={folder}" for name, folder in args.runs]
     lines = [f"Command: `{shlex.join(command)}`", ""]
     for name in dict(args.runs):
@@ -145,8 +135,4 @@ def main(argv=None):
                 *class_rows(pooled, name, split),
                 "",
             ]
-    write_section(args.section, "\n".join(lines))
-
-
-if __name__ == "__main__":
-    main()
+    write_table("\n".join(lines), args.out)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Clip accuracy of training runs, per recipe, over seeds.
 
 Reads the ``results.json`` a recipe writes into each run's model folder
@@ -19,64 +18,29 @@ seeds both recipes ran), which makes an ablation table of one line per
 change of the recipe. ``--change_per_width`` adds a table of that change
 at each width, with at how many seeds the recipe is at or above.
 
-Usage (the runs of README.md, "Results", trained beforehand)::
+Usage (the runs trained beforehand)::
 
-    python benchmarks/clip_accuracy.py --section epochs \\
+    python -m benchmarks clips --against "CNN, 60 epochs" \\
         --runs "CNN, 40 epochs=results/cnn_epochs/1/40/pretrained" \\
                "CNN, 60 epochs=results/cnn_epochs/1/60/pretrained"
-
-Writes ``benchmarks/SECTION.md`` and the README section between
-``<!-- SECTION:start -->`` and its end marker.
 
 Authors
  * speechbrain-slimmable developers 2026
 """
 
-import argparse
 import json
 import shlex
 import statistics
 from pathlib import Path
 
-from detection_recipes import named_source
-from readme import update_readme
-from run import mean_spread
+from benchmarks.markdown import (
+    mean_spread,
+    paired_difference,
+    paired_difference_counted,
+)
+from benchmarks.options import runs_parser, seed_of, write_table
 
-HERE = Path(__file__).resolve().parent
 SPLITS = {"valid_accuracy": "valid", "accuracy": "test"}
-
-
-def last_option(command, option):
-    """The value of the last ``OPTION=VALUE`` of a run's recorded command
-    (``None`` if it passed none).
-
-    Example
-    -------
-    >>> last_option(["--seed=1", "--data_seed=3", "--seed=2"], "--seed")
-    '2'
-    >>> last_option(["--seed=1"], "--data_seed") is None
-    True
-    """
-    values = [a.split("=", 1)[1] for a in command if a.startswith(option + "=")]
-    return values[-1] if values else None
-
-
-def seed_of(command):
-    """The ``--seed=N`` a run's recorded command passed (``?`` if none),
-    with its ``--data_seed=D`` when it passed one: runs of one seed on
-    different speaker splits are different runs, paired with each other
-    only on the same split.
-
-    Example
-    -------
-    >>> seed_of(["recipes/GSC/hparams/tcresnet.yaml", "--seed=2"])
-    '2'
-    >>> seed_of(["recipes/GSC/hparams/tcresnet.yaml", "--seed=2", "--data_seed=1"])
-    '2 (data 1)'
-    """
-    seed = last_option(command, "--seed") or "?"
-    data_seed = last_option(command, "--data_seed")
-    return seed if data_seed is None else f"{seed} (data {data_seed})"
 
 
 def rows_per_seed(name, results):
@@ -112,59 +76,6 @@ def seed_means(seeds, widths, key):
     }
 
 
-def differences(own, base):
-    """``own[seed] - base[seed]`` for each seed both hold, in ``own``'s order.
-
-    Example
-    -------
-    >>> differences({"1": 91.0, "2": 90.0}, {"1": 90.0, "3": 85.0})
-    [1.0]
-    """
-    return [own[seed] - base[seed] for seed in own if seed in base]
-
-
-def signed_spread(changes):
-    """``mean ± std`` of ``changes`` with its sign (``-`` if there are none).
-
-    Example
-    -------
-    >>> signed_spread([1.0, 3.0]), signed_spread([]), signed_spread([-2.0])
-    ('+2.00 ± 1.41', '-', '-2.00')
-    """
-    if not changes:
-        return "-"
-    change = mean_spread(changes)
-    return change if change.startswith("-") else f"+{change}"
-
-
-def paired_difference(own, base):
-    """``mean ± std`` of the :func:`differences`, signed (``-`` if they
-    share no seed).
-
-    Example
-    -------
-    >>> paired_difference({"1": 91.0, "2": 90.0}, {"1": 90.0, "3": 85.0})
-    '+1.00'
-    """
-    return signed_spread(differences(own, base))
-
-
-def paired_difference_counted(own, base):
-    """:func:`paired_difference`, then ``(k/n)``: ``own`` is at or above
-    ``base`` at ``k`` of the ``n`` seeds both hold.
-
-    Example
-    -------
-    >>> paired_difference_counted({"1": 91.0, "2": 90.0}, {"1": 90.0, "2": 91.0})
-    '+0.00 ± 1.41 (1/2)'
-    """
-    changes = differences(own, base)
-    if not changes:
-        return "-"
-    level = sum(change >= 0 for change in changes)
-    return f"{signed_spread(changes)} ({level}/{len(changes)})"
-
-
 def paired_change(seeds, reference, widths, key):
     """The :func:`paired_difference` of two recipes' means over widths
     (``mean ± std`` over the seeds both ran)."""
@@ -178,59 +89,6 @@ def width_values(seeds, width, key):
     return {
         seed: rows[width][key] for seed, rows in seeds.items() if width in rows
     }
-
-
-def section_path(section):
-    """``benchmarks/SECTION.md``: where the table of the README section
-    ``section`` is written.
-
-    Example
-    -------
-    >>> section_path("splits-90").name
-    'splits-90.md'
-    """
-    return HERE / f"{section}.md"
-
-
-def write_section(section, text):
-    """Print ``text`` and write it to ``benchmarks/SECTION.md`` and between
-    the README's markers of ``section``."""
-    print(text)
-    update_readme(section, text)
-    section_path(section).write_text(text)
-
-
-def runs_parser(description):
-    """The arguments of a table of recipe runs: ``--section`` and
-    ``--runs RECIPE=FOLDER ...``.
-
-    Example
-    -------
-    >>> folder = getfixture("tmp_path")
-    >>> for name in ("hyperparams.yaml", "results.json"):
-    ...     _ = (folder / name).write_text("")
-    >>> argv = ["--section", "s", "--runs", f"a={folder}", f"a={folder}"]
-    >>> args = runs_parser("").parse_args(argv)
-    >>> args.section, args.runs == [("a", str(folder))] * 2
-    ('s', True)
-    """
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument(
-        "--section",
-        required=True,
-        help="the README section (and benchmarks/SECTION.md) to write, "
-        "e.g. epochs or ablation",
-    )
-    parser.add_argument(
-        "--runs",
-        nargs="+",
-        type=named_source,
-        required=True,
-        metavar="RECIPE=FOLDER",
-        help="a run's model folder under its recipe's name (several runs "
-        "of one recipe: the same name)",
-    )
-    return parser
 
 
 def load_recipes(runs):
@@ -327,8 +185,8 @@ def change_rows(by_recipe, against):
 
 
 def main(argv=None):
-    """Print the table, write it and the README section."""
-    parser = runs_parser(__doc__.splitlines()[0])
+    """Print the table (and write it to ``--out``)."""
+    parser = runs_parser("clips", __doc__.splitlines()[0])
     parser.add_argument(
         "--against",
         metavar="RECIPE",
@@ -350,8 +208,7 @@ def main(argv=None):
             f"--against {args.against!r} names none of the recipes of "
             "--runs: " + ", ".join(map(repr, by_recipe))
         )
-    command = ["python", "benchmarks/clip_accuracy.py"]
-    command += ["--section", args.section]
+    command = ["python", "-m", "benchmarks", "clips"]
     if args.against is not None:
         command += ["--against", args.against]
     if args.change_per_width:
@@ -391,8 +248,4 @@ def main(argv=None):
                 "",
             ]
         )
-    write_section(args.section, table)
-
-
-if __name__ == "__main__":
-    main()
+    write_table(table, args.out)

@@ -1,12 +1,7 @@
-#!/usr/bin/env python3
 """Keyword detection in long streams: DET per width, thresholds, speed.
 
-Long streams are built reproducibly (``--seed``) from the speaker-disjoint
-split of the recipe (``split_by_speaker`` with ``--data_seed``, as
-``recipes/GSC/prepare_gsc.py`` splits a plain folder): keywords and other
-words (``_unknown_``) of the **test** speakers at random places over the
-test part of the background noise (the last tenth of each recording, never
-used in training), at varied noise levels and SNRs. Per width:
+On streams of the recipe's **test** speakers (:mod:`benchmarks.stream_data`),
+per width:
 
 1. the detection error trade-off (false rejection rate against false alarms
    per hour, swept over the threshold), drawn in ``detection_det.png``, and
@@ -27,34 +22,27 @@ used in training), at varied noise levels and SNRs. Per width:
    (the same events, decided up to ``score_every - hop`` seconds later).
 
 Usage (about 3 minutes on 2 CPU cores with the passes below), on a model
-trained on the training speakers only, then choosing the thresholds of the
-published model of the same recipe (trained on the training and test
-speakers, never the valid ones) on its own valid streams by the same rule,
-written into its folder::
+trained on the training speakers only::
 
-    python benchmarks/detection.py --source results/cnn_epochs/1/60/pretrained \\
+    python -m benchmarks detection --source results/cnn/1/pretrained \\
         --data_folder ../shared/data/gsc12_dev \\
         --noise_folder ../shared/data/background_noise \\
         --test_passes 2 --valid_passes 3 --rtf_seconds 60 --target_fa 60
-    python benchmarks/detection.py --data_folder ../shared/data/gsc12_dev \\
-        --noise_folder ../shared/data/background_noise \\
-        --valid_passes 3 --target_fa 60 --apply_thresholds pretrained/gsc12-cnn
 
 A model folder whose training took in the test speakers (``results.json``
 naming ``--train_splits=[train,test]``, as published models are trained)
-is refused: evaluate the train-only model of the same recipe instead.
+is refused: evaluate the train-only model of the same recipe instead (and
+choose a published model's thresholds with ``thresholds``).
 
-Writes ``benchmarks/detection_results.{json,md}`` and
+Writes ``benchmarks/detection_results.json`` and
 ``benchmarks/detection_det.png`` only when every step succeeded, and with
 ``--write_threshold`` the thresholds into the model folder's
-``hyperparams.yaml``; ``--apply_thresholds`` writes them and
-``benchmarks/detection_published.md``.
+``hyperparams.yaml``.
 
 Authors
  * speechbrain-slimmable developers 2026
 """
 
-import argparse
 import importlib.util
 import json
 import os
@@ -63,27 +51,33 @@ import time
 from pathlib import Path
 
 import torch
-from readme import update_readme
 
-from speechbrain_slimmable.dataio.folders import (
-    list_labelled_wavs,
-    split_by_speaker,
+from benchmarks.options import (
+    add_data_options,
+    relative,
+    table_parser,
+    write_table,
 )
-from speechbrain_slimmable.dataio.kws_streams import build_streams
+from benchmarks.stream_data import (
+    GOAL_FA,
+    HOP,
+    check_folders,
+    check_unseen,
+    load_classifier,
+    posteriors_per_width,
+    split_streams,
+    threshold_on_valid,
+)
 from speechbrain_slimmable.inference.detection import detect_chunks
 from speechbrain_slimmable.inference.detection_metrics import (
     FALSE_ALARM_KINDS,
-    choose_threshold,
     det_curve,
     false_alarms_by_kind,
     frr_at,
     keywords_by_snr,
-    stream_posteriors,
 )
 from speechbrain_slimmable.inference.detector import (
     build_detector,
-    class_labels,
-    window_scorer,
     write_detection_threshold,
 )
 from speechbrain_slimmable.inference.events import NEVER_REPORTED
@@ -91,10 +85,7 @@ from speechbrain_slimmable.inference.export import onnx_session
 
 HERE = Path(__file__).resolve().parent
 REQUIRED = ("matplotlib", "onnx", "onnxruntime", "onnxscript")
-NOISE_PARTS = {"valid": (0.8, 0.9), "test": (0.9, 1.0)}  # as prepare_gsc
-HOP = 0.1
 SNR_BANDS = [0, 5, 10, 15, 20]  # dB, over build_streams' default range
-GOAL_FA = 72.0  # false alarms per hour of the issue's goal
 
 
 def check_requirements(args):
@@ -103,79 +94,6 @@ def check_requirements(args):
     if missing:
         raise SystemExit(f"missing packages: {', '.join(missing)}")
     check_folders(args.source, args.data_folder, args.noise_folder)
-
-
-def check_folders(*folders):
-    """Fail, naming the first, if any of ``folders`` is missing."""
-    for folder in folders:
-        if not os.path.isdir(folder):
-            raise SystemExit(f"no folder {folder}")
-
-
-def check_unseen(source, split="test"):
-    """Fail if the model folder's training run took in ``split``'s speakers.
-
-    Its ``results.json`` (written by the recipe) keeps the training
-    command; ``--train_splits`` with ``test`` (how models are published)
-    leaves no unseen speakers for the test streams here, and one with
-    ``valid`` none for the valid streams.
-    """
-    path = os.path.join(source, "results.json")
-    if not os.path.isfile(path):
-        return
-    with open(path) as stream:
-        command = json.load(stream).get("command", [])
-    splits = [a for a in command if a.startswith("--train_splits=")]
-    if splits and split in splits[-1]:
-        raise SystemExit(
-            f"{source} was trained with {splits[-1]}: its {split} speakers "
-            "are not unseen; use a model whose training left them out"
-        )
-
-
-def load_classifier(source):
-    """The model folder's classifier, its sample rate, window (seconds)
-    and class labels in output order."""
-    from speechbrain_slimmable.inference import SlimmableKWSClassifier
-
-    classifier = SlimmableKWSClassifier.from_hparams(source=source)
-    rate = classifier.hparams.sample_rate
-    window = classifier.hparams.clip_samples / rate
-    return classifier, rate, window, class_labels(classifier)
-
-
-def split_streams(args, split, passes, sample_rate):
-    """Streams of one split: (wav, words) pairs, built lazily."""
-    items = [
-        (path, label)
-        for path, label in list_labelled_wavs(args.data_folder)
-        if label != "_silence_"  # noise clips: the bed stands for them
-    ]
-    parts = split_by_speaker(items, seed=args.data_seed)
-    low, high = NOISE_PARTS[split]
-    noise = [
-        (os.path.join(args.noise_folder, name), low, high)
-        for name in sorted(os.listdir(args.noise_folder))
-        if name.endswith(".wav")
-    ]
-    seed = f"{args.seed}:{split}"
-    return build_streams(
-        parts[split], noise, seed, passes, sample_rate=sample_rate
-    )
-
-
-def posteriors_per_width(classifier, streams, rate, window):
-    """Window posteriors of each stream at each width; stream hours."""
-    scorers = {w: window_scorer(classifier, w) for w in classifier.widths}
-    posteriors = {w: [] for w in classifier.widths}
-    truths, samples = [], 0
-    for wav, words in streams:
-        truths.append(words)
-        samples += wav.numel()
-        for width, scorer in scorers.items():
-            rows = stream_posteriors(scorer, wav, window, HOP, rate)
-            posteriors[width].append(rows)
-    return posteriors, truths, samples / rate / 3600
 
 
 def real_time_factor(
@@ -213,11 +131,6 @@ def plot(curves, path):
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     pyplot.close(figure)
-
-
-def relative(path):
-    """``path`` relative to the repository (results hold no local paths)."""
-    return os.path.relpath(os.path.abspath(path), HERE.parent)
 
 
 def markdown(rows, hours, curves, every):
@@ -295,77 +208,11 @@ def markdown(rows, hours, curves, every):
     return "\n".join(lines) + "\n"
 
 
-def threshold_on_valid(posteriors, truths, hours, labels, window, target_fa):
-    """The lowest threshold with at most ``target_fa`` false alarms per hour
-    on the valid streams, and its row of their DET curve."""
-    curve = det_curve(posteriors, truths, hours, labels, window=window, hop=HOP)
-    threshold = choose_threshold(curve, target_fa)
-    return threshold, next(r for r in curve if r["threshold"] == threshold)
-
-
-def thresholds_on_valid(args):
-    """Choose the thresholds of the model in ``--apply_thresholds`` on its
-    own valid streams, write them into its folder and report them.
-
-    The same rule as the main run (the lowest threshold with at most
-    ``--target_fa`` false alarms per hour on ``--valid_passes`` passes), on
-    the model that ``detect`` will run, so that none of its widths inherits
-    the false alarm rate of another training run.
-    """
-    folder = args.apply_thresholds
-    check_folders(folder, args.data_folder, args.noise_folder)
-    check_unseen(folder, "valid")
-    torch.set_num_threads(1)
-    classifier, rate, window, labels = load_classifier(folder)
-    streams = split_streams(args, "valid", args.valid_passes, rate)
-    posteriors, truths, hours = posteriors_per_width(
-        classifier, streams, rate, window
-    )
-    thresholds, lines = {}, []
-    for width in classifier.widths:
-        thresholds[width], chosen = threshold_on_valid(
-            posteriors[width], truths, hours, labels, window, args.target_fa
-        )
-        lines.append(
-            f"| {width} | {thresholds[width]:.2f} | "
-            f"{100 * (1 - chosen['frr']):.1f} % | "
-            f"{chosen['fa_per_hour']:.1f} |"
-        )
-    write_detection_threshold(folder, thresholds)
-    command = (
-        "python benchmarks/detection.py --data_folder "
-        f"{relative(args.data_folder)} --noise_folder "
-        f"{relative(args.noise_folder)} --seed {args.seed} --data_seed "
-        f"{args.data_seed} --valid_passes {args.valid_passes} --target_fa "
-        f"{args.target_fa:g} --apply_thresholds {relative(folder)}"
-    )
-    table = "\n".join(
-        [
-            f"Command: `{command}`",
-            "",
-            f"The thresholds written into `{relative(folder)}`, chosen on its "
-            f"own {hours:.2f} h of valid streams ({chosen['keywords']} "
-            f"keywords; the lowest with at most {args.target_fa:g} false "
-            "alarms per hour), and what they give there.",
-            "",
-            "| width | threshold | found | FA/h |",
-            "| --- | --- | --- | --- |",
-            *lines,
-            "",
-        ]
-    )
-    print(table)
-    (HERE / "detection_published.md").write_text(table)
-    update_readme("detection-published", table)
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
-    parser.add_argument("--source", default="pretrained/gsc12-cnn")
-    parser.add_argument("--data_folder", required=True)
-    parser.add_argument("--noise_folder", required=True)
-    parser.add_argument("--data_seed", type=int, default=0)
-    parser.add_argument("--seed", type=int, default=0)
+def main(argv=None):
+    """Score the streams, print the table, write the results and plot."""
+    parser = table_parser("detection", __doc__.splitlines()[0])
+    parser.add_argument("--source", required=True)
+    add_data_options(parser)
     parser.add_argument("--test_passes", type=int, default=4)
     parser.add_argument("--valid_passes", type=int, default=2)
     parser.add_argument("--target_fa", type=float, default=10.0)
@@ -385,17 +232,7 @@ def main():
         "FOLDER (e.g. the published model trained by the same recipe on "
         "more speakers, which cannot be evaluated here)",
     )
-    parser.add_argument(
-        "--apply_thresholds",
-        metavar="FOLDER",
-        help="only choose the thresholds of the model in FOLDER (e.g. the "
-        "published model, trained on more speakers but never the valid "
-        "ones) on its own valid streams, write them into it, and stop",
-    )
-    args = parser.parse_args()
-    if args.apply_thresholds:
-        thresholds_on_valid(args)
-        return
+    args = parser.parse_args(argv)
     check_requirements(args)
     check_unseen(args.source)
     torch.set_num_threads(1)
@@ -508,10 +345,9 @@ def main():
     table = markdown(
         rows, hours, {str(w): c for w, c in curves.items()}, args.score_every
     )
-    print(table)
     summary = {
         "source": relative(args.source),
-        "command": "python benchmarks/detection.py --source "
+        "command": "python -m benchmarks detection --source "
         f"{relative(args.source)} --data_folder "
         f"{relative(args.data_folder)} --noise_folder "
         f"{relative(args.noise_folder)} --seed {args.seed} --data_seed "
@@ -533,8 +369,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:  # all or nothing
         plot(curves, os.path.join(tmp, "det.png"))
         os.replace(os.path.join(tmp, "det.png"), HERE / "detection_det.png")
-    (HERE / "detection_results.md").write_text(table)
-    update_readme("detection", table)
+    write_table(table, args.out)
     with open(HERE / "detection_results.json", "w") as stream:
         json.dump(summary, stream, indent=1)
         stream.write("\n")
@@ -542,7 +377,3 @@ def main():
         folder = args.write_threshold or args.source
         write_detection_threshold(folder, thresholds)
         print(f"wrote thresholds {thresholds} into {folder}")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Clip accuracy against the size of the training set, over speaker splits.
 
 For runs of the recipe on parts of their split's training speakers
@@ -10,15 +9,12 @@ of the training clips buys. The slope is fitted within each speaker split
 (each split's own level taken out), so that a split of harder test
 speakers does not tilt it, with its standard error.
 
-Usage (README.md, "How much more speakers would buy", says how its runs
-were trained)::
+Usage (recipes/GSC/README.md, "How much more data would buy", says how
+its runs were trained)::
 
-    python benchmarks/learning_curve.py --section speakers-curve \\
-        --runs "all=results/splits/epochs90/1/pretrained" \\
-               "half=results/splits/speakers50/1/pretrained"
-
-Writes ``benchmarks/SECTION.md`` and the README section between
-``<!-- SECTION:start -->`` and its end marker.
+    python -m benchmarks learning-curve \\
+        --runs "all=results/splits/cnn/1/pretrained" \\
+               "half=results/splits/half/1/pretrained"
 
 Authors
  * speechbrain-slimmable developers 2026
@@ -29,16 +25,10 @@ import math
 import shlex
 from pathlib import Path
 
-from class_errors import split_manifest
-from clip_accuracy import (
-    SPLITS,
-    last_option,
-    runs_parser,
-    seed_of,
-    write_section,
-)
-from detection import check_unseen
-
+from benchmarks.class_errors import split_manifest
+from benchmarks.clips import SPLITS
+from benchmarks.detection import check_unseen
+from benchmarks.options import last_option, runs_parser, seed_of, write_table
 from speechbrain_slimmable.cli.evaluation import read_manifest
 from speechbrain_slimmable.dataio.folders import speaker_of
 from speechbrain_slimmable.dataio.manifests import keep_training_speakers
@@ -243,16 +233,13 @@ def slope_rows(loaded, widths):
 
 
 def main(argv=None):
-    """Print the tables, write them and the README section."""
-    args = runs_parser(__doc__.splitlines()[0]).parse_args(argv)
+    """Print the tables (and write them to ``--out``)."""
+    args = runs_parser("learning-curve", __doc__.splitlines()[0]).parse_args(
+        argv
+    )
     loaded = load_runs(args.runs)
     widths = sorted({w for run in loaded for w in run["widths"]}, reverse=True)
-    command = [
-        "python",
-        "benchmarks/learning_curve.py",
-        "--section",
-        args.section,
-    ]
+    command = ["python", "-m", "benchmarks", "learning-curve"]
     command += ["--runs"] + [f"{name}={folder}" for name, folder in args.runs]
     text = "\n".join(
         [
@@ -273,8 +260,4 @@ def main(argv=None):
             "",
         ]
     )
-    write_section(args.section, text)
-
-
-if __name__ == "__main__":
-    main()
+    write_table(text, args.out)

@@ -1,33 +1,29 @@
-#!/usr/bin/env python3
 """What each recipe changes in streams, paired over the tables of several splits.
 
-Reads stream tables that ``benchmarks/detection_recipes.py`` wrote (one per
-speaker split, ``--name detection-speed-1`` and so on: ``benchmarks/NAME.md``)
+Reads stream tables that ``python -m benchmarks streams --out FILE`` wrote
+(one per speaker split)
 and, for every recipe after the first of a table, takes per width its
 difference from that table's first recipe (the reference, scored on the same
 streams) in keywords found at most 72 false alarms an hour on the valid and
 on the test streams and at most 10 on the test streams (one minus the false
-rejection rate). Prints, and writes into the README section ``--section``,
-the mean over widths per split, then mean ± std over the splits with
+rejection rate). Prints the mean over widths per split, then mean ± std over the splits with
 ``(k/n)``: at or above the reference on ``k`` of ``n`` splits; and the same
 per width.
 
 Usage (seconds; the tables are read, nothing is decoded again)::
 
-    python benchmarks/detection_changes.py --section detection-speed \\
-        --tables detection-speed-1 detection-speed-2 detection-speed-3
+    python -m benchmarks stream-changes results/streams-{1..5}.md
 
 Authors
  * speechbrain-slimmable developers 2026
 """
 
-import argparse
 import statistics
+from pathlib import Path
 
-from clip_accuracy import paired_difference_counted
-from detection_recipes import read_markdown, table_path
-from readme import update_readme
-
+from benchmarks.markdown import paired_difference_counted
+from benchmarks.options import table_parser, write_table
+from benchmarks.streams import read_markdown
 from speechbrain_slimmable.inference.events import DEFAULT_SMOOTHING
 
 MEASURES = (
@@ -37,16 +33,15 @@ MEASURES = (
 )
 
 
-def read_table(name):
-    """The results of the table ``benchmarks/NAME.md`` (dashes as
-    underscores), as :func:`detection_recipes.read_markdown` reads them."""
-    path = table_path(name)
-    if not path.is_file():
+def read_table(path):
+    """The results of a stream table, as :func:`benchmarks.streams.
+    read_markdown` reads them."""
+    if not Path(path).is_file():
         raise FileNotFoundError(
             f"{path} not found: write it first with "
-            f"benchmarks/detection_recipes.py --name {name}"
+            f"python -m benchmarks streams --out {path}"
         )
-    return read_markdown(path.read_text())
+    return read_markdown(Path(path).read_text())
 
 
 def changes_per_table(tables, smoothing):
@@ -158,23 +153,25 @@ def markdown(changes, references, command):
     return "\n".join(lines) + "\n"
 
 
-def add_stream_table_arguments(parser, flag="--tables"):
-    """Add ``flag`` (the stream tables to read, one per split) and
+def add_stream_table_arguments(parser, flag="tables"):
+    """Add ``flag`` (the stream table files to read, one per split) and
     ``--smoothing`` (whose lines are compared) to ``parser``.
 
     Example
     -------
-    >>> parser = argparse.ArgumentParser()
+    >>> parser = table_parser("stream-changes", "")
     >>> add_stream_table_arguments(parser)
-    >>> parser.parse_args(["--tables", "a-1", "a-2"]).tables
-    ['a-1', 'a-2']
+    >>> parser.parse_args(["a-1.md", "a-2.md"]).tables
+    ['a-1.md', 'a-2.md']
     """
+    required = {"required": True} if flag.startswith("-") else {}
     parser.add_argument(
         flag,
         nargs="+",
-        required=True,
-        metavar="NAME",
-        help="names given to detection_recipes.py --name, one per split",
+        metavar="FILE",
+        help="tables written by python -m benchmarks streams --out, one "
+        "per split",
+        **required,
     )
     parser.add_argument(
         "--smoothing",
@@ -185,10 +182,8 @@ def add_stream_table_arguments(parser, flag="--tables"):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--section", required=True, help="the README section to write"
-    )
+    """Print the paired changes (and write them to ``--out``)."""
+    parser = table_parser("stream-changes", __doc__.splitlines()[0])
     add_stream_table_arguments(parser)
     args = parser.parse_args(argv)
     tables = {name: read_table(name) for name in args.tables}
@@ -199,13 +194,7 @@ def main(argv=None):
             f"lines at smoothing {args.smoothing}"
         )
     command = (
-        f"python benchmarks/detection_changes.py --section {args.section} "
-        f"--smoothing {args.smoothing} --tables {' '.join(args.tables)}"
+        f"python -m benchmarks stream-changes --smoothing {args.smoothing} "
+        f"{' '.join(args.tables)}"
     )
-    table = markdown(changes, references, command)
-    print(table)
-    update_readme(args.section, table)
-
-
-if __name__ == "__main__":
-    main()
+    write_table(markdown(changes, references, command), args.out)

@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """Keyword detection of models of different recipes, on the same streams.
 
 Scores each model folder (e.g. the benchmark's CNN supernet trained with and
 without one change of its recipe) on the valid and test streams of
-``benchmarks/detection.py`` (same splits, seeds and noise parts) and gives,
+:mod:`benchmarks.stream_data` (same splits, seeds and noise parts) and gives,
 per width, the keywords found at most 72 false alarms per hour on each, the
 false rejection rate at 10 false alarms per hour on the test streams, and
 the clip accuracy of its training run (``results.json``). A recipe is
@@ -12,58 +11,41 @@ chosen on the valid columns; the test columns say what it gives.
 windows the decoder averages (a line per model, width and smoothing), so
 the decoder's default is chosen the same way.
 
-Usage (about 2 minutes a model on one thread; README.md, "Keyword detection
-in streams", says how its models were trained)::
+Usage (about 2 minutes a model on one thread; one table a speaker split,
+which ``stream-changes`` reads)::
 
-    python benchmarks/detection_recipes.py \\
+    python -m benchmarks streams --out results/streams-1.md \\
         --data_folder ../shared/data/gsc12_dev \\
-        --noise_folder ../shared/data/background_noise \\
-        --sources "5..25 dB=results/noise/all+KD_5-25_seed1/pretrained" \\
-                  "-5..25 dB=results/noise/all+KD_m5-25_seed1/pretrained"
-
-Writes ``benchmarks/detection_recipes.md`` and the README section between
-``<!-- detection-recipes:start -->`` and its end marker (``--name NAME``:
-``benchmarks/NAME.md``, dashes as underscores, and the section ``NAME``).
+        --noise_folder ../shared/data/background_noise --data_seed 1 \\
+        --runs "recipe=results/splits/recipe/1/pretrained" \\
+               "mixup=results/splits/mixup/1/pretrained"
 
 Authors
  * speechbrain-slimmable developers 2026
 """
 
-import argparse
 import json
 import os
-from pathlib import Path
 
 import torch
-from detection import (
+
+from benchmarks.markdown import table_cells
+from benchmarks.options import (
+    add_data_options,
+    relative,
+    runs_parser,
+    write_table,
+)
+from benchmarks.stream_data import (
     GOAL_FA,
     HOP,
     check_unseen,
     load_classifier,
     posteriors_per_width,
-    relative,
     split_streams,
 )
-from readme import update_readme
-
 from speechbrain_slimmable.inference.detection_metrics import det_curve, frr_at
 from speechbrain_slimmable.inference.events import DEFAULT_SMOOTHING
-
-HERE = Path(__file__).resolve().parent
-
-
-def named_source(text):
-    """``NAME=FOLDER`` of ``--sources``, checked."""
-    name, sep, folder = text.partition("=")
-    if not sep or not name or not folder:
-        raise argparse.ArgumentTypeError(f"expected NAME=FOLDER, got {text!r}")
-    for needed in ("hyperparams.yaml", "results.json"):
-        if not os.path.isfile(os.path.join(folder, needed)):
-            raise argparse.ArgumentTypeError(
-                f"{folder} holds no {needed} (a recipe's pretrained folder "
-                "has both)"
-            )
-    return name, folder
 
 
 def detection_per_width(source, args):
@@ -147,34 +129,6 @@ def markdown(results, command):
     return "\n".join(lines) + "\n"
 
 
-def table_path(name):
-    """``benchmarks/NAME.md`` (dashes as underscores): where the table of
-    the README section ``name`` is written.
-
-    Example
-    -------
-    >>> table_path("detection-speed-1").name
-    'detection_speed_1.md'
-    """
-    return HERE / f"{name.replace('-', '_')}.md"
-
-
-def table_cells(line):
-    """The cells of a markdown table line (``[]`` for any other line).
-
-    Example
-    -------
-    >>> table_cells("| a | +1.00 ± 0.50 (2/3) |")
-    ['a', '+1.00 ± 0.50 (2/3)']
-    >>> table_cells("Command: `python x.py`")
-    []
-    """
-    line = line.strip()
-    if not line.startswith("|"):
-        return []
-    return [cell.strip() for cell in line.strip("|").split("|")]
-
-
 def read_markdown(text):
     """The results :func:`markdown` wrote, read back from its table: per
     recipe, ``{(smoothing, width): row}`` with the found rates as fractions
@@ -209,15 +163,10 @@ def read_markdown(text):
     return results
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
-    parser.add_argument("--data_folder", required=True)
-    parser.add_argument("--noise_folder", required=True)
-    parser.add_argument(
-        "--sources", type=named_source, nargs="+", required=True
-    )
-    parser.add_argument("--data_seed", type=int, default=0)
-    parser.add_argument("--seed", type=int, default=0)
+def main(argv=None):
+    """Score every run on the same streams; print (and write) the table."""
+    parser = runs_parser("streams", __doc__.splitlines()[0])
+    add_data_options(parser)
     parser.add_argument("--test_passes", type=int, default=2)
     parser.add_argument("--valid_passes", type=int, default=1)
     parser.add_argument(
@@ -227,35 +176,21 @@ def main():
         default=[DEFAULT_SMOOTHING],
         help="windows the decoder averages; one line per value",
     )
-    parser.add_argument(
-        "--name",
-        default="detection-recipes",
-        help="the README section and benchmarks/NAME.md to write (one per "
-        "comparison)",
-    )
-    args = parser.parse_args()
-    for _, folder in args.sources:
+    args = parser.parse_args(argv)
+    for _, folder in args.runs:
         check_unseen(folder)
     torch.set_num_threads(1)
     results = {}
-    for name, folder in args.sources:
+    for name, folder in args.runs:
         results[name] = detection_per_width(folder, args)
         print(name, results[name], flush=True)
-    sources = " ".join(f'"{n}={relative(f)}"' for n, f in args.sources)
+    runs = " ".join(f'"{n}={relative(f)}"' for n, f in args.runs)
     command = (
-        "python benchmarks/detection_recipes.py --data_folder "
+        "python -m benchmarks streams --data_folder "
         f"{relative(args.data_folder)} --noise_folder "
         f"{relative(args.noise_folder)} --seed {args.seed} --data_seed "
         f"{args.data_seed} --test_passes {args.test_passes} --valid_passes "
         f"{args.valid_passes} --smoothing "
-        f"{' '.join(map(str, args.smoothing))} --name {args.name} "
-        f"--sources {sources}"
+        f"{' '.join(map(str, args.smoothing))} --runs {runs}"
     )
-    table = markdown(results, command)
-    print(table)
-    update_readme(args.name, table)
-    table_path(args.name).write_text(table)
-
-
-if __name__ == "__main__":
-    main()
+    write_table(markdown(results, command), args.out)

@@ -7,6 +7,7 @@ Authors
 import contextlib
 import functools
 import logging
+import time
 
 import speechbrain as sb
 from speechbrain.utils.metric_stats import MetricStats
@@ -129,8 +130,37 @@ class WidthStatsMixin:
         self.error_stats = {
             w: MetricStats(metric=_identity) for w in self.widths
         }
-        if stage != sb.Stage.TRAIN:
+        if stage == sb.Stage.TRAIN:
+            self._epoch_started = time.perf_counter()
+        else:
             self.recalibrate(self.widths)
+
+    def epoch_timing(self, epoch):
+        """Minutes of the epoch that validation ends, and of those left.
+
+        The epoch counts from the start of its training stage; the time
+        left is the mean epoch of this run (since it started or resumed)
+        times the epochs left of ``epoch_counter``.
+
+        Returns
+        -------
+        dict
+            ``epoch time (min)`` and ``time left (min)``, for the log line
+            (empty before any training stage of this run).
+        """
+        started = getattr(self, "_epoch_started", None)
+        if started is None or epoch is None:
+            return {}
+        minutes = (time.perf_counter() - started) / 60
+        self._epoch_started = None
+        self._epoch_minutes = [*getattr(self, "_epoch_minutes", []), minutes]
+        timing = {"epoch time (min)": round(minutes, 1)}
+        counter = getattr(self.hparams, "epoch_counter", None)
+        if counter is not None:
+            mean = sum(self._epoch_minutes) / len(self._epoch_minutes)
+            left = max(counter.limit - epoch, 0)
+            timing["time left (min)"] = round(mean * left, 1)
+        return timing
 
     def scored_widths(self):
         """The widths a recipe's own metrics score (see :meth:`unscored`).
@@ -194,7 +224,7 @@ class WidthStatsMixin:
         logger = getattr(self.hparams, "train_logger", None)
         if stage == sb.Stage.VALID:
             lr_annealing = getattr(self.hparams, "lr_annealing", None)
-            meta = {"epoch": epoch}
+            meta = {"epoch": epoch, **self.epoch_timing(epoch)}
             if lr_annealing is not None:
                 old_lr, new_lr = lr_annealing(
                     stats[self.criterion or "mean_error"]
@@ -258,7 +288,8 @@ class WidthStatsMixin:
             return
         if stage == sb.Stage.VALID:
             train_logger.log_stats(
-                stats_meta={"epoch": epoch}, valid_stats=readable_stats(widths)
+                stats_meta={"epoch": epoch, **self.epoch_timing(epoch)},
+                valid_stats=readable_stats(widths),
             )
         else:
             train_logger.log_stats(

@@ -120,6 +120,15 @@ def test_images_and_wavs_train_together_without_held_out_speakers(trained):
     assert image_speakers == {speaker_of(row["wav"]) for row in audio}
 
 
+def test_each_epoch_logs_its_time_and_the_time_left(trained):
+    output, _ = trained
+    log = (output / "train_log.txt").read_text(encoding="utf-8")
+    epochs = [line for line in log.splitlines() if line.startswith("epoch:")]
+    assert len(epochs) == 2
+    assert all("epoch time (min)" in line for line in epochs)
+    assert "time left (min): 0.0" in epochs[-1]
+
+
 def test_a_mixed_batch_featurizes_each_row_from_its_own_source(
     image_data, tmp_path
 ):

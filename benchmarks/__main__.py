@@ -22,6 +22,7 @@ TABLES = {
     "streams": "benchmarks.streams",
     "stream-changes": "benchmarks.stream_changes",
     "changes": "benchmarks.changes",
+    "front-end": "benchmarks.front_end",
 }
 
 

@@ -104,10 +104,12 @@ def model_card(hparams_file, argv, table, hparams):
     if averaged > 1:
         model = f"the mean of the {averaged} {which} checkpoints"
     kept = f"the model is {model}, {how} on the validation speakers"
+    images = hparams.get("spectrogram_folder")
+    also = f"the images of `{images}` and " if images else ""
     return f"""# Slimmable keyword-spotting supernet
 
-Trained with speechbrain-slimmable from `{hparams_file}`, on the `{splits}`
-part of `{hparams["data_folder"]}` split by speaker (data seed
+Trained with speechbrain-slimmable from `{hparams_file}`, on {also}the
+`{splits}` part of `{hparams["data_folder"]}` split by speaker (data seed
 {hparams["data_seed"]}); {kept}:
 
 ```bash
@@ -126,8 +128,16 @@ out_prob, score, index, label = kws.classify_file("yes.wav", width=0.5)
 
 Speech Commands (if trained on it) is by Pete Warden (Google), licensed
 CC BY 4.0: Warden, P. "Speech Commands: A Dataset for Limited-Vocabulary
-Speech Recognition", arXiv:1804.03209, 2018.
+Speech Recognition", arXiv:1804.03209, 2018.{IMAGES_CREDIT if images else ""}
 """
+
+
+# Where the spectrogram images of Speech Commands come from, for the card of
+# a model trained on them.
+IMAGES_CREDIT = """ The spectrogram images were
+computed from it for Silicon Labs' MLTK keyword-spotting tutorial and
+published in the GitHub repository thegtagamer/PICO-tinyML-benchmark
+(folder MLTK_keyworkSpotting/dataset, commit 0ad315ab)."""
 
 
 def file_sha256(path):

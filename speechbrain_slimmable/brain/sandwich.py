@@ -28,6 +28,7 @@ from speechbrain_slimmable.nnet.width import (
     at_width,
     check_width,
     check_width_list,
+    served_widths,
     slimmable_modules,
 )
 
@@ -58,8 +59,11 @@ class SandwichBrain(
 
     Hyperparameters (all from YAML):
 
-    widths : list of float
+    widths : list of float, optional
         The widths to train and validate, e.g. ``[1.0, 0.75, 0.5, 0.25]``.
+        Read from the model (:func:`~speechbrain_slimmable.served_widths`:
+        the widths its switchable norms serve); needed only for a model
+        that serves any width, and when given it must name the same ones.
     width_range : list of two floats, optional
         With ``sandwich``: sample the middle widths uniformly from this range
         instead of from ``widths`` (universal slimming; the model's norms need
@@ -149,7 +153,7 @@ class SandwichBrain(
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.widths = check_width_list(self.hparam("widths"))
+        self.widths = self._model_widths()
         self._check_slimmable_modules()
         self.strategy = self.hparam("strategy", "all")
         if self.strategy not in STRATEGIES:
@@ -200,6 +204,34 @@ class SandwichBrain(
         self.calibration_set = None
         self.calibration_data = []
         self.same_draws = None
+
+    def _model_widths(self):
+        """The widths the model serves, widest first: one source of widths.
+
+        ``hparams.widths`` chooses them only for a model that serves any
+        width (no per-width norms) and must otherwise agree with it.
+        """
+        served = served_widths(self.modules)
+        listed = self.hparam("widths")
+        if served is None:
+            if listed is None:
+                raise ValueError(
+                    "the model serves any width: set widths to the widths "
+                    "to train"
+                )
+            return check_width_list(listed)
+        if listed is not None:
+            listed = check_width_list(listed)
+            same = len(listed) == len(served) and all(
+                math.isclose(a, b) for a, b in zip(listed, served)
+            )
+            if not same:
+                raise ValueError(
+                    f"widths {listed} are not the widths the model's norms "
+                    f"serve, {served}: give the model's norms the same "
+                    "widths (e.g. widths: !ref <widths>)"
+                )
+        return served
 
     def _check_slimmable_modules(self):
         """Fail before training unless ``modules`` can run every width."""

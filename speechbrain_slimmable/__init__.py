@@ -26,6 +26,7 @@ _PUBLIC = {
     "extract_subnet": "speechbrain_slimmable.supernet.extract",
     "profile_widths": "speechbrain_slimmable.supernet.profile",
     "recalibrate_bn": "speechbrain_slimmable.supernet.recalibration",
+    "resolve_width": "speechbrain_slimmable.nnet.width",
     "round_channels": "speechbrain_slimmable.nnet.width",
     "served_widths": "speechbrain_slimmable.nnet.width",
     "set_width": "speechbrain_slimmable.nnet.width",

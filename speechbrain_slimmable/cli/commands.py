@@ -44,11 +44,7 @@ def run_info(args):
 
 def run_classify(args):
     """Print ``file<TAB>label<TAB>probability`` for each file."""
-    from speechbrain_slimmable.nnet.width import check_width
-
     classifier = load(args)
-    if args.width is not None:
-        check_width(args.width, classifier.widths)
     for path in args.files:
         _, score, _, labels = classifier.classify_file(path, args.width)
         print(f"{path}\t{labels[0]}\t{score.exp().item():.3f}")
@@ -57,12 +53,9 @@ def run_classify(args):
 def run_eval(args):
     """Print the accuracy (%) per width and per ONNX file."""
     from speechbrain_slimmable.dataio.folders import list_labelled_wavs
-    from speechbrain_slimmable.nnet.width import check_width
 
     classifier = load(args)
     widths = args.widths or classifier.widths
-    for width in widths:
-        check_width(width, classifier.widths)
     sessions = onnx_sessions(args.onnx)
     if args.manifest:
         clips = read_manifest(args.manifest)
@@ -159,16 +152,26 @@ def run_export(args):
 
 def run_detect(args):
     """Print each file's keyword events as they are decided, or JSON."""
+    from speechbrain_slimmable.inference.detector import (
+        DEFAULT_THRESHOLD,
+        THRESHOLD_KEY,
+    )
+
     classifier = load(args)
+    if args.threshold is None and not hasattr(
+        classifier.hparams, THRESHOLD_KEY
+    ):
+        print(
+            f"{args.source} has no {THRESHOLD_KEY} (none was measured for "
+            f"it): firing at {DEFAULT_THRESHOLD}; pass --threshold",
+            file=sys.stderr,
+        )
     options = {
         "threshold": args.threshold,
         "onnx": args.onnx,
         "score_every": args.score_every,
     }
     if args.width is not None:
-        from speechbrain_slimmable.nnet.width import check_width
-
-        check_width(args.width, classifier.widths)
         options["width"] = args.width
     rows = []
     for path in args.files:

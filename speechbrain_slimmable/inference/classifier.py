@@ -19,8 +19,8 @@ from speechbrain_slimmable.inference.fbank import inference_front_end
 from speechbrain_slimmable.inference.fetching import fetch_model_folder
 from speechbrain_slimmable.nnet.width import (
     at_width,
-    check_width,
     check_width_list,
+    resolve_width,
     served_widths,
 )
 from speechbrain_slimmable.supernet.extract import extract_subnet
@@ -270,7 +270,7 @@ class SlimmableKWSClassifier(WidthBudgetMixin, Pretrained):
         torch.nn.Module
             In eval mode.
         """
-        check_width(width, self.widths)
+        width = resolve_width(width, self.widths)
         subnet = extract_subnet(self.mods.model, width).eval()
         if include_features:
             return with_features(self.mods.compute_features, subnet).eval()
@@ -359,7 +359,7 @@ class SlimmableKWSClassifier(WidthBudgetMixin, Pretrained):
         """
         from speechbrain_slimmable.inference.export import export_onnx
 
-        check_width(width, self.widths)
+        width = resolve_width(width, self.widths)
         generator = torch.Generator().manual_seed(0)
         clip = 0.1 * torch.randn(
             1, self.hparams.clip_samples, generator=generator
@@ -385,7 +385,6 @@ class SlimmableKWSClassifier(WidthBudgetMixin, Pretrained):
 
     def _logits(self, wavs, width):
         """Logits of the supernet at ``width`` for fitted waveforms."""
-        width = self.widths[0] if width is None else width
-        check_width(width, self.widths)
+        width = resolve_width(width, self.widths)
         with torch.no_grad(), at_width(self.mods.model, width) as model:
             return model(self.front_end(wavs.float().to(self.device)))

@@ -26,6 +26,7 @@ from speechbrain_slimmable.inference.shared_frames import (
     FrameCache,
     SharedFrameFeatures,
 )
+from speechbrain_slimmable.nnet.width import resolve_width
 
 THRESHOLD_KEY = "detection_threshold"
 
@@ -129,9 +130,7 @@ def window_scorer(classifier, width=None, onnx=None):
         classifier.device,
     )
     if onnx is None:
-        model = classifier.subnet(
-            classifier.widths[0] if width is None else width
-        ).to(classifier.device)
+        model = classifier.subnet(width).to(classifier.device)
         return _TorchScorer(front_end, model)
     if width is not None:
         raise ValueError(
@@ -154,7 +153,7 @@ def default_threshold(classifier, width=None):
     """
     value = getattr(classifier.hparams, THRESHOLD_KEY, None)
     if isinstance(value, dict):
-        width = classifier.widths[0] if width is None else width
+        width = resolve_width(width, classifier.widths)
         value = {float(k): v for k, v in value.items()}.get(float(width))
     return DEFAULT_THRESHOLD if value is None else float(value)
 

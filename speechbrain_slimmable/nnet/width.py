@@ -82,6 +82,39 @@ def check_width(width, widths=None):
         raise ValueError(f"width {width} is outside the accepted range (0, 1]")
 
 
+def resolve_width(width, widths=None):
+    """The width to run: ``width`` checked, or the widest when ``None``.
+
+    The one place where "no width" means the widest one and a requested
+    width is checked, for every caller that runs a model at a width.
+
+    Arguments
+    ---------
+    width : float or None
+        The requested width; ``None`` for the widest.
+    widths : list of float, optional
+        The accepted widths (e.g. :func:`served_widths`); ``None`` accepts
+        any width in (0, 1], whose widest is 1.0.
+
+    Returns
+    -------
+    float
+
+    Example
+    -------
+    >>> resolve_width(None, [0.5, 1.0]), resolve_width(0.5, [1.0, 0.5])
+    (1.0, 0.5)
+    >>> resolve_width(0.3, [1.0, 0.5])
+    Traceback (most recent call last):
+     ...
+    ValueError: width 0.3 is not one of the accepted widths [1.0, 0.5]
+    """
+    if width is None:
+        return 1.0 if widths is None else max(widths)
+    check_width(width, widths)
+    return width
+
+
 def check_width_list(widths):
     """Validate a list of widths and return it sorted from wide to narrow.
 

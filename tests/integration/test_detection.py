@@ -403,3 +403,20 @@ def test_false_alarms_are_sorted_by_what_they_fired_on():
         "noise": 1,
     }
     assert sum(kinds.values()) == match_events(events, words)[1]
+
+
+def test_a_folder_without_thresholds_says_so(tiny_model_folder, capsys):
+    stream = Path(__file__).resolve().parents[2] / "samples" / "stream.wav"
+    argv = ["detect", "--source", str(tiny_model_folder), str(stream)]
+    assert cli.main(argv) == 0
+    assert "has no detection_threshold" in capsys.readouterr().err
+    assert cli.main(argv[:3] + ["--threshold", "0.9", str(stream)]) == 0
+    assert "detection_threshold" not in capsys.readouterr().err
+
+
+def test_the_published_folders_carry_their_thresholds():
+    from speechbrain_slimmable.inference.detector import THRESHOLD_KEY
+
+    for name in ("gsc12-cnn", "gsc12-kwt"):
+        text = (MODEL.parent / name / "hyperparams.yaml").read_text()
+        assert f"\n{THRESHOLD_KEY}:" in text, name

@@ -152,3 +152,13 @@ def test_training_gradients_reach_the_full_parameters():
     model.eval()
     model(torch.rand(2, 50, 40)).sum().backward()
     assert model.blocks[0].conv1[0].conv.weight.grad.abs().sum() > 0
+
+
+def test_resolve_width_is_the_widest_or_a_checked_width():
+    from speechbrain_slimmable import resolve_width
+
+    assert resolve_width(None, [0.25, 1.0, 0.5]) == 1.0
+    assert resolve_width(None) == 1.0
+    assert resolve_width(0.5, [1.0, 0.5]) == 0.5
+    with pytest.raises(ValueError, match="not one of the accepted widths"):
+        resolve_width(0.75, [1.0, 0.5])

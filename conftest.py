@@ -29,7 +29,9 @@ def tiny_label_encoder():
 @pytest.fixture(scope="session")
 def tiny_model_folder(tmp_path_factory, tiny_label_encoder):
     """A model folder of an untrained 2-class TC-ResNet."""
-    from speechbrain_slimmable.inference.model_folder import write_model_folder
+    from speechbrain_slimmable.inference.serving.model_folder import (
+        write_model_folder,
+    )
     from speechbrain_slimmable.lobes.models.TCResNet import SlimmableTCResNet
 
     folder = tmp_path_factory.mktemp("tiny_model")

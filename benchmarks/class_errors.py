@@ -23,7 +23,7 @@ import shlex
 from pathlib import Path
 
 from benchmarks.options import runs_parser, write_table
-from speechbrain_slimmable.cli.evaluation import (
+from speechbrain_slimmable.inference.evaluation.clip_accuracy import (
     count_answers,
     per_class_accuracy,
     read_manifest,
@@ -55,7 +55,7 @@ def split_manifest(folder, split):
 
 def pooled_answers(runs):
     """Per recipe, split and width: the ``(class, answer)`` counts of its
-    runs added up (:func:`speechbrain_slimmable.cli.evaluation.count_answers`).
+    runs added up (:func:`speechbrain_slimmable.inference.evaluation.clip_accuracy.count_answers`).
     """
     from speechbrain_slimmable.inference import SlimmableKWSClassifier
 

@@ -68,20 +68,22 @@ from benchmarks.stream_data import (
     split_streams,
     threshold_on_valid,
 )
-from speechbrain_slimmable.inference.detection import detect_chunks
-from speechbrain_slimmable.inference.detection_metrics import (
+from speechbrain_slimmable.inference.evaluation.detection_metrics import (
     FALSE_ALARM_KINDS,
     det_curve,
     false_alarms_by_kind,
     frr_at,
     keywords_by_snr,
 )
-from speechbrain_slimmable.inference.detector import (
+from speechbrain_slimmable.inference.export import onnx_session
+from speechbrain_slimmable.inference.streaming.events import NEVER_REPORTED
+from speechbrain_slimmable.inference.streaming.pretrained_detector import (
     build_detector,
     write_detection_threshold,
 )
-from speechbrain_slimmable.inference.events import NEVER_REPORTED
-from speechbrain_slimmable.inference.export import onnx_session
+from speechbrain_slimmable.inference.streaming.sliding_windows import (
+    detect_chunks,
+)
 
 HERE = Path(__file__).resolve().parent
 REQUIRED = ("matplotlib", "onnx", "onnxruntime", "onnxscript")

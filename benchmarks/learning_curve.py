@@ -29,9 +29,11 @@ from benchmarks.class_errors import split_manifest
 from benchmarks.clips import SPLITS
 from benchmarks.detection import check_unseen
 from benchmarks.options import last_option, runs_parser, seed_of, write_table
-from speechbrain_slimmable.cli.evaluation import read_manifest
 from speechbrain_slimmable.dataio.folders import speaker_of
 from speechbrain_slimmable.dataio.manifests import keep_training_speakers
+from speechbrain_slimmable.inference.evaluation.clip_accuracy import (
+    read_manifest,
+)
 
 NO_SPEAKER = "_silence_"
 

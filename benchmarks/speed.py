@@ -110,7 +110,9 @@ def front_end_speed(classifier, clip, folder, args):
         onnx_session,
         run_onnx,
     )
-    from speechbrain_slimmable.inference.fbank import inference_front_end
+    from speechbrain_slimmable.inference.serving.fbank import (
+        inference_front_end,
+    )
 
     calls = [partial(classifier.front_end, clip)]
     for for_onnx in (False, True):

@@ -24,7 +24,7 @@ from pathlib import Path
 from benchmarks.markdown import paired_difference_counted
 from benchmarks.options import table_parser, write_table
 from benchmarks.streams import read_markdown
-from speechbrain_slimmable.inference.events import DEFAULT_SMOOTHING
+from speechbrain_slimmable.inference.streaming.events import DEFAULT_SMOOTHING
 
 MEASURES = (
     ("found @ 72 FA/h, valid", lambda row: row["valid_found"]),

@@ -21,12 +21,12 @@ from speechbrain_slimmable.dataio.folders import (
     split_by_speaker,
 )
 from speechbrain_slimmable.dataio.kws_streams import build_streams
-from speechbrain_slimmable.inference.detection_metrics import (
+from speechbrain_slimmable.inference.evaluation.detection_metrics import (
     choose_threshold,
     det_curve,
     stream_posteriors,
 )
-from speechbrain_slimmable.inference.detector import (
+from speechbrain_slimmable.inference.streaming.pretrained_detector import (
     class_labels,
     window_scorer,
 )

@@ -44,8 +44,11 @@ from benchmarks.stream_data import (
     posteriors_per_width,
     split_streams,
 )
-from speechbrain_slimmable.inference.detection_metrics import det_curve, frr_at
-from speechbrain_slimmable.inference.events import DEFAULT_SMOOTHING
+from speechbrain_slimmable.inference.evaluation.detection_metrics import (
+    det_curve,
+    frr_at,
+)
+from speechbrain_slimmable.inference.streaming.events import DEFAULT_SMOOTHING
 
 
 def detection_per_width(source, args):

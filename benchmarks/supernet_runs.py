@@ -19,7 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from speechbrain_slimmable.inference.publishing import (
+from speechbrain_slimmable.inference.serving.publishing import (
     file_sha256,
     teacher_sha256,
 )

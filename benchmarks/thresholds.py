@@ -36,7 +36,9 @@ from benchmarks.stream_data import (
     split_streams,
     threshold_on_valid,
 )
-from speechbrain_slimmable.inference.detector import write_detection_threshold
+from speechbrain_slimmable.inference.streaming.pretrained_detector import (
+    write_detection_threshold,
+)
 
 
 def thresholds_on_valid(args):

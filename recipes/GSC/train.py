@@ -44,7 +44,7 @@ from speechbrain_slimmable.dataio.spectrograms import (
     prepare_spectrograms,
 )
 from speechbrain_slimmable.dataio.synthetic import make_synthetic_kws
-from speechbrain_slimmable.inference.publishing import (
+from speechbrain_slimmable.inference.serving.publishing import (
     file_sha256,
     publish_run,
     teacher_sha256,

@@ -10,7 +10,7 @@ import json
 import os
 import sys
 
-from speechbrain_slimmable.cli.evaluation import (
+from speechbrain_slimmable.inference.evaluation.clip_accuracy import (
     UNKNOWN_LABEL,
     accuracy,
     count_answers,
@@ -152,7 +152,7 @@ def run_export(args):
 
 def run_detect(args):
     """Print each file's keyword events as they are decided, or JSON."""
-    from speechbrain_slimmable.inference.detector import (
+    from speechbrain_slimmable.inference.streaming.pretrained_detector import (
         DEFAULT_THRESHOLD,
         THRESHOLD_KEY,
     )
@@ -200,7 +200,7 @@ def run_detect(args):
 
 def run_from_recipe(args):
     """Write a model folder from a recipe run and say what it holds."""
-    from speechbrain_slimmable.inference.recipe_output import (
+    from speechbrain_slimmable.inference.serving.recipe_output import (
         model_folder_from_recipe,
     )
 

@@ -22,21 +22,23 @@ from speechbrain_slimmable.dataio.folders import (
     split_by_speaker,
 )
 from speechbrain_slimmable.dataio.kws_streams import Word
-from speechbrain_slimmable.inference.detection import (
-    SlidingWindowDetector,
-    detect_chunks,
-)
-from speechbrain_slimmable.inference.detection_metrics import (
+from speechbrain_slimmable.inference.evaluation.detection_metrics import (
     false_alarm_kinds,
     keywords_by_snr,
     match_events,
 )
-from speechbrain_slimmable.inference.detector import window_scorer
-from speechbrain_slimmable.inference.events import (
+from speechbrain_slimmable.inference.streaming.events import (
     DEFAULT_SMOOTHING,
     DEFAULT_THRESHOLD,
     Event,
     EventDecoder,
+)
+from speechbrain_slimmable.inference.streaming.pretrained_detector import (
+    window_scorer,
+)
+from speechbrain_slimmable.inference.streaming.sliding_windows import (
+    SlidingWindowDetector,
+    detect_chunks,
 )
 
 MODEL = Path(__file__).resolve().parents[2] / "pretrained" / "gsc12-cnn"
@@ -140,7 +142,9 @@ def test_one_sample_chunks(classifier, two_keywords):
 def test_events_come_with_bounded_delay(classifier, two_keywords, score_every):
     audio, chunk = two_keywords[1], RATE // 10
     fed, arrivals = 0, []
-    from speechbrain_slimmable.inference.detector import build_detector
+    from speechbrain_slimmable.inference.streaming.pretrained_detector import (
+        build_detector,
+    )
 
     detector = build_detector(
         classifier, threshold=0.5, score_every=score_every
@@ -160,7 +164,9 @@ def test_stream_ending_mid_chunk_is_flushed(classifier, two_keywords):
     audio = two_keywords[1][: int(6.95 * RATE)]  # "stop" cut at its end
     chunks = chunked(audio, 1234)  # the last chunk is partial
     assert chunks[-1].numel() != 1234
-    from speechbrain_slimmable.inference.detector import build_detector
+    from speechbrain_slimmable.inference.streaming.pretrained_detector import (
+        build_detector,
+    )
 
     detector = build_detector(classifier, threshold=0.5)
     events = [e for c in chunks for e in detector.push(c)]
@@ -326,7 +332,7 @@ def test_bad_stream_chunks_name_the_position(classifier):
 
 def test_default_threshold_from_the_model_folder(tmp_path, classifier):
     from speechbrain_slimmable.inference import SlimmableKWSClassifier
-    from speechbrain_slimmable.inference.detector import (
+    from speechbrain_slimmable.inference.streaming.pretrained_detector import (
         default_threshold,
         write_detection_threshold,
     )
@@ -415,7 +421,9 @@ def test_a_folder_without_thresholds_says_so(tiny_model_folder, capsys):
 
 
 def test_the_published_folders_carry_their_thresholds():
-    from speechbrain_slimmable.inference.detector import THRESHOLD_KEY
+    from speechbrain_slimmable.inference.streaming.pretrained_detector import (
+        THRESHOLD_KEY,
+    )
 
     for name in ("gsc12-cnn", "gsc12-kwt"):
         text = (MODEL.parent / name / "hyperparams.yaml").read_text()

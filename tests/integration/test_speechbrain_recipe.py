@@ -26,7 +26,7 @@ from speechbrain_slimmable.dataio.synthetic import (
     make_synthetic_kws,
 )
 from speechbrain_slimmable.inference import SlimmableKWSClassifier
-from speechbrain_slimmable.inference.recipe_output import (
+from speechbrain_slimmable.inference.serving.recipe_output import (
     model_folder_from_recipe,
 )
 from speechbrain_slimmable.nnet.linear import SlimmableLinear

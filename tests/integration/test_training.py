@@ -28,8 +28,10 @@ from speechbrain_slimmable.dataio.synthetic import (
     DEFAULT_CLASSES,
     make_synthetic_kws,
 )
-from speechbrain_slimmable.inference.model_folder import write_model_folder
-from speechbrain_slimmable.inference.publishing import file_sha256
+from speechbrain_slimmable.inference.serving.model_folder import (
+    write_model_folder,
+)
+from speechbrain_slimmable.inference.serving.publishing import file_sha256
 from speechbrain_slimmable.lobes.models.TCResNet import SlimmableTCResNet
 from speechbrain_slimmable.nnet.linear import SlimmableLinear
 from speechbrain_slimmable.nnet.width import slimmable_modules

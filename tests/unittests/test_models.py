@@ -14,7 +14,9 @@ from speechbrain_slimmable import (
     served_widths,
     set_width,
 )
-from speechbrain_slimmable.inference.model_folder import inference_hyperparams
+from speechbrain_slimmable.inference.serving.model_folder import (
+    inference_hyperparams,
+)
 from speechbrain_slimmable.lobes.models.KWT import SlimmableKWT
 from speechbrain_slimmable.lobes.models.TCResNet import SlimmableTCResNet
 from speechbrain_slimmable.lobes.models.Xvector import (

@@ -5,12 +5,12 @@ import torch
 from speechbrain.lobes.features import MFCC, Fbank
 
 from speechbrain_slimmable.features import UtteranceNormalization
-from speechbrain_slimmable.inference.fbank import (
+from speechbrain_slimmable.inference.serving.fbank import (
     PrecomputedFbank,
     inference_front_end,
     split_front_end,
 )
-from speechbrain_slimmable.inference.shared_frames import (
+from speechbrain_slimmable.inference.streaming.shared_frames import (
     FrameCache,
     SharedFrameFeatures,
 )

@@ -24,7 +24,7 @@ import math
 
 import torch
 
-from speechbrain_slimmable.inference.fbank import PrecomputedFbank
+from speechbrain_slimmable.inference.serving.fbank import PrecomputedFbank
 
 
 class SharedFrameFeatures(torch.nn.Module):
@@ -34,7 +34,7 @@ class SharedFrameFeatures(torch.nn.Module):
     ---------
     fbank : speechbrain.lobes.features.Fbank
         The filterbank front end (see
-        :func:`speechbrain_slimmable.inference.fbank.split_front_end`).
+        :func:`speechbrain_slimmable.inference.serving.fbank.split_front_end`).
     after : torch.nn.Module
         Applied to each window's log-mel features (batch of windows).
     window : int

@@ -10,10 +10,12 @@ Authors
 
 import numpy
 
-from speechbrain_slimmable.inference.detection import SlidingWindowDetector
-from speechbrain_slimmable.inference.events import (
+from speechbrain_slimmable.inference.streaming.events import (
     NEVER_REPORTED,
     EventDecoder,
+)
+from speechbrain_slimmable.inference.streaming.sliding_windows import (
+    SlidingWindowDetector,
 )
 
 DEFAULT_THRESHOLDS = tuple(numpy.round(numpy.arange(0.3, 0.97, 0.03), 2)) + (
@@ -53,7 +55,7 @@ def match_events(events, words, tolerance=0.5):
 
     Example
     -------
-    >>> from speechbrain_slimmable.inference.events import Event
+    >>> from speechbrain_slimmable.inference.streaming.events import Event
     >>> from speechbrain_slimmable.dataio.kws_streams import Word
     >>> words = [Word("yes", 2.0, 3.0), Word("_unknown_", 5.0, 6.0)]
     >>> events = [Event("yes", 1.8, 2.8, 0.9), Event("yes", 5.1, 6.1, 0.9)]
@@ -70,7 +72,7 @@ def found_keywords(events, words, tolerance=0.5):
 
     Example
     -------
-    >>> from speechbrain_slimmable.inference.events import Event
+    >>> from speechbrain_slimmable.inference.streaming.events import Event
     >>> from speechbrain_slimmable.dataio.kws_streams import Word
     >>> words = [Word("yes", 2.0, 3.0), Word("no", 5.0, 6.0)]
     >>> found_keywords([Event("no", 5.2, 6.2, 0.9)], words)
@@ -129,7 +131,7 @@ def false_alarm_kinds(events, words, tolerance=0.5):
 
     Example
     -------
-    >>> from speechbrain_slimmable.inference.events import Event
+    >>> from speechbrain_slimmable.inference.streaming.events import Event
     >>> from speechbrain_slimmable.dataio.kws_streams import Word
     >>> words = [Word("yes", 2.0, 3.0), Word("_unknown_", 5.0, 6.0)]
     >>> events = [Event("no", 2.1, 3.1, 0.8), Event("yes", 5.0, 6.0, 0.7),
@@ -160,7 +162,7 @@ def stream_posteriors(scorer, wav, window, hop, sample_rate):
     Arguments
     ---------
     scorer : callable
-        See :class:`~speechbrain_slimmable.inference.detection.SlidingWindowDetector`.
+        See :class:`~speechbrain_slimmable.inference.streaming.sliding_windows.SlidingWindowDetector`.
     wav : torch.Tensor
         ``(samples,)`` audio.
     window, hop : float

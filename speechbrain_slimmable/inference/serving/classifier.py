@@ -13,10 +13,10 @@ from speechbrain.utils.fetching import LocalStrategy
 
 from speechbrain_slimmable.dataio.audio import check_waveform, fit_to_window
 from speechbrain_slimmable.dataio.audio import load_audio as read_audio
-from speechbrain_slimmable.inference.budget import WidthBudgetMixin
 from speechbrain_slimmable.inference.export import with_features
-from speechbrain_slimmable.inference.fbank import inference_front_end
-from speechbrain_slimmable.inference.fetching import fetch_model_folder
+from speechbrain_slimmable.inference.serving.budget import WidthBudgetMixin
+from speechbrain_slimmable.inference.serving.fbank import inference_front_end
+from speechbrain_slimmable.inference.serving.fetching import fetch_model_folder
 from speechbrain_slimmable.nnet.width import (
     at_width,
     check_width_list,
@@ -30,7 +30,7 @@ class SlimmableKWSClassifier(WidthBudgetMixin, Pretrained):
     """A keyword classifier whose size is chosen at run time.
 
     Loads a model folder written by ``recipes/GSC/train.py`` (see
-    :mod:`speechbrain_slimmable.inference.model_folder`) from a local folder or a Hugging Face
+    :mod:`speechbrain_slimmable.inference.serving.model_folder`) from a local folder or a Hugging Face
     hub id, and classifies audio at any width the supernet serves. Each
     checkpoint is loaded with ``weights_only=True`` and every key checked: a
     corrupt file, or one of another model, is a ValueError naming the file.
@@ -53,7 +53,7 @@ class SlimmableKWSClassifier(WidthBudgetMixin, Pretrained):
     Example
     -------
     >>> from speechbrain.dataio.encoder import CategoricalEncoder
-    >>> from speechbrain_slimmable.inference.model_folder import write_model_folder
+    >>> from speechbrain_slimmable.inference.serving.model_folder import write_model_folder
     >>> from speechbrain_slimmable.lobes.models.TCResNet import (
     ...     SlimmableTCResNet,
     ... )
@@ -280,7 +280,7 @@ class SlimmableKWSClassifier(WidthBudgetMixin, Pretrained):
         """Keyword events in an audio file of any length.
 
         Sliding windows of the model's clip, batched; see
-        :mod:`speechbrain_slimmable.inference.detection`. The file is read as by
+        :mod:`speechbrain_slimmable.inference.streaming.sliding_windows`. The file is read as by
         :meth:`load_audio`.
 
         Arguments
@@ -291,16 +291,16 @@ class SlimmableKWSClassifier(WidthBudgetMixin, Pretrained):
             The width to run (the widest by default).
         threshold : float or dict, optional
             By default the model folder's (see
-            :func:`speechbrain_slimmable.inference.detector.default_threshold`).
+            :func:`speechbrain_slimmable.inference.streaming.pretrained_detector.default_threshold`).
         **options : dict
             ``onnx`` (run an exported file instead), ``hop``,
             ``score_every`` (seconds between scoring calls: see
-            :class:`~speechbrain_slimmable.inference.detection.SlidingWindowDetector`)
-            and the options of :class:`~speechbrain_slimmable.inference.events.EventDecoder`.
+            :class:`~speechbrain_slimmable.inference.streaming.sliding_windows.SlidingWindowDetector`)
+            and the options of :class:`~speechbrain_slimmable.inference.streaming.events.EventDecoder`.
 
         Returns
         -------
-        list of speechbrain_slimmable.inference.events.Event
+        list of speechbrain_slimmable.inference.streaming.events.Event
         """
         wav = self.load_audio(path)
         events = self.detect_stream(
@@ -326,10 +326,14 @@ class SlimmableKWSClassifier(WidthBudgetMixin, Pretrained):
 
         Returns
         -------
-        generator of speechbrain_slimmable.inference.events.Event
+        generator of speechbrain_slimmable.inference.streaming.events.Event
         """
-        from speechbrain_slimmable.inference.detection import detect_chunks
-        from speechbrain_slimmable.inference.detector import build_detector
+        from speechbrain_slimmable.inference.streaming.pretrained_detector import (
+            build_detector,
+        )
+        from speechbrain_slimmable.inference.streaming.sliding_windows import (
+            detect_chunks,
+        )
 
         if sample_rate is not None and sample_rate != self.hparams.sample_rate:
             raise ValueError(

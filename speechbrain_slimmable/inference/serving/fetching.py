@@ -20,7 +20,7 @@ from hyperpyyaml import load_hyperpyyaml
 from speechbrain.dataio.encoder import CategoricalEncoder
 from speechbrain.utils.fetching import FetchConfig, FetchSource, fetch
 
-from speechbrain_slimmable.inference.checkpoint import (
+from speechbrain_slimmable.inference.serving.checkpoint import (
     error_summary,
     load_label_encoder,
     load_state_dict_strict,

@@ -1,6 +1,6 @@
 """Keyword detection with a pretrained model: scorers and thresholds.
 
-Binds the model-agnostic detection of :mod:`speechbrain_slimmable.inference.detection`
+Binds the model-agnostic detection of :mod:`speechbrain_slimmable.inference.streaming.sliding_windows`
 to a :class:`~speechbrain_slimmable.inference.SlimmableKWSClassifier`: its
 windows are scored by the PyTorch subnet at a width or by an exported ONNX
 file with onnxruntime (the loop a device runs), and its default threshold
@@ -16,15 +16,17 @@ import re
 import numpy
 import torch
 
-from speechbrain_slimmable.inference.detection import SlidingWindowDetector
-from speechbrain_slimmable.inference.events import (
+from speechbrain_slimmable.inference.serving.fbank import split_front_end
+from speechbrain_slimmable.inference.streaming.events import (
     DEFAULT_THRESHOLD,
     EventDecoder,
 )
-from speechbrain_slimmable.inference.fbank import split_front_end
-from speechbrain_slimmable.inference.shared_frames import (
+from speechbrain_slimmable.inference.streaming.shared_frames import (
     FrameCache,
     SharedFrameFeatures,
+)
+from speechbrain_slimmable.inference.streaming.sliding_windows import (
+    SlidingWindowDetector,
 )
 from speechbrain_slimmable.nnet.width import resolve_width
 

@@ -2,7 +2,7 @@
 
 A recipe run leaves its hyperparameters (``<output>/hyperparams.yaml``,
 overrides applied) and checkpoints (``<output>/save/CKPT+...``). A model
-folder (see :mod:`~speechbrain_slimmable.inference.model_folder`) needs a
+folder (see :mod:`~speechbrain_slimmable.inference.serving.model_folder`) needs a
 front end ``compute_features`` (waveforms to features) and a ``model``
 (features to scores): this module composes them from the recipe's own
 modules, loads the checkpoint's weights and writes the folder that
@@ -27,7 +27,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.tag import Tag
 from speechbrain.processing.features import InputNormalization
 
-from speechbrain_slimmable.inference.model_folder import write_model_folder
+from speechbrain_slimmable.inference.serving.model_folder import (
+    write_model_folder,
+)
 from speechbrain_slimmable.nnet.width import slimmable_modules
 
 CHECKPOINT_META = "CKPT.yaml"

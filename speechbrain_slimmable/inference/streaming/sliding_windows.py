@@ -2,10 +2,10 @@
 
 A model reads clips of ``window`` samples. Detection slides that window
 over the audio every ``hop`` samples, scores each window (class posteriors,
-see :mod:`speechbrain_slimmable.inference.detector`) and turns the
+see :mod:`speechbrain_slimmable.inference.streaming.pretrained_detector`) and turns the
 posteriors into events with an ``EventDecoder`` (which smooths them over
 the last ``smoothing`` windows; see
-:mod:`speechbrain_slimmable.inference.events`). A file and a stream of
+:mod:`speechbrain_slimmable.inference.streaming.events`). A file and a stream of
 chunks of any size go through the same :class:`SlidingWindowDetector`, so
 they give the same events.
 
@@ -51,7 +51,7 @@ class SlidingWindowDetector:
     scorer : callable
         Waveforms ``(batch, window)`` (torch float32) to posteriors
         ``(batch, n_classes)`` (numpy); see
-        :func:`speechbrain_slimmable.inference.detector.window_scorer`. If
+        :func:`speechbrain_slimmable.inference.streaming.pretrained_detector.window_scorer`. If
         it has a method ``score_span(span, count, hop, state)``, that is
         called instead with the audio of ``count`` consecutive windows, so
         that their overlap is computed once; ``state`` is a dict the
@@ -76,7 +76,7 @@ class SlidingWindowDetector:
 
     Example
     -------
-    >>> from speechbrain_slimmable.inference.events import EventDecoder
+    >>> from speechbrain_slimmable.inference.streaming.events import EventDecoder
     >>> def scorer(windows):  # "yes" as loud as the window is
     ...     loud = windows.abs().mean(dim=1, keepdim=True)
     ...     return torch.cat([1 - loud, loud], dim=1).numpy()
@@ -254,7 +254,7 @@ def detect_chunks(detector, chunks):
     Example
     -------
     >>> import numpy
-    >>> from speechbrain_slimmable.inference.events import EventDecoder
+    >>> from speechbrain_slimmable.inference.streaming.events import EventDecoder
     >>> scorer = lambda w: numpy.tile([1.0, 0.0], (len(w), 1))
     >>> decoder = EventDecoder(["_silence_", "yes"], window=1.0, hop=0.5)
     >>> detector = SlidingWindowDetector(scorer, decoder, sample_rate=4)

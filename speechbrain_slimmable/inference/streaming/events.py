@@ -2,7 +2,7 @@
 
 :class:`EventDecoder` smooths the class posteriors of a sliding window,
 thresholds them and decides one :class:`Event` per spoken keyword; see
-:mod:`speechbrain_slimmable.inference.detection` for the windows.
+:mod:`speechbrain_slimmable.inference.streaming.sliding_windows` for the windows.
 
 Authors
  * speechbrain-slimmable developers 2026

@@ -18,7 +18,7 @@ import shlex
 
 from ruamel.yaml import YAML
 
-from speechbrain_slimmable.inference.model_folder import (
+from speechbrain_slimmable.inference.serving.model_folder import (
     MODEL_CHECKPOINT,
     write_model_folder,
 )

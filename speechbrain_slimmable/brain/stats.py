@@ -55,19 +55,24 @@ class _Unscored:
 
 
 def _starting(hook):
-    """A recipe's ``on_stage_start``, after the per-width start of a stage."""
+    """A recipe's ``on_stage_start``, then the per-width start of a stage.
+
+    After the recipe's own, so that the recalibration, which runs the
+    recipe's ``compute_forward``, finds the stage set up as it expects.
+    """
 
     @functools.wraps(hook)
     def on_stage_start(self, stage, epoch=None):
         outermost = not getattr(self, "_in_stage_hook", False)
-        if outermost:
-            self.start_width_stats(stage)
-            self._in_stage_hook = True
+        self._in_stage_hook = True
         try:
-            return hook(self, stage, epoch)
+            result = hook(self, stage, epoch)
         finally:
             if outermost:
                 self._in_stage_hook = False
+        if outermost:
+            self.start_width_stats(stage)
+        return result
 
     return on_stage_start
 

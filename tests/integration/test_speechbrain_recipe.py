@@ -330,3 +330,49 @@ def test_from_recipe_names_what_is_wrong(trained, tmp_path, capsys):
     assert "not among the checkpointer's recoverables" in (
         capsys.readouterr().err
     )
+
+
+class CallingSuper(TwoModuleBrain):
+    """A recipe whose stage hooks call ``super()``, as some do."""
+
+    def on_stage_start(self, stage, epoch=None):
+        super().on_stage_start(stage, epoch)
+        self.started = stage
+
+    def on_stage_end(self, stage, stage_loss, epoch=None):
+        super().on_stage_end(stage, stage_loss, epoch)
+
+
+class Nested(CallingSuper):
+    """A recipe deriving from another, without ``super()`` this time."""
+
+    def on_stage_start(self, stage, epoch=None):
+        self.started = stage
+
+    def on_stage_end(self, stage, stage_loss, epoch=None):
+        self.ended = stage
+
+
+@pytest.mark.parametrize("recipe", [TwoModuleBrain, CallingSuper, Nested])
+def test_a_stage_starts_and_ends_once_with_or_without_super(
+    recipe, monkeypatch
+):
+    encoder = torch.nn.Sequential(
+        SlimmableLinear(8, input_size=4, fixed_in=True),
+        SwitchableBatchNorm1d(input_size=8, widths=WIDTHS),
+    )
+    brain = recipe(modules={"encoder": encoder}, hparams={"widths": WIDTHS})
+    calibrated, logged = [], []
+    monkeypatch.setattr(brain, "recalibrate", calibrated.append)
+    monkeypatch.setattr(
+        brain, "log_width_stats", lambda *args: logged.append(args[0])
+    )
+    brain.on_stage_start(sb.Stage.TEST)
+    assert calibrated == [WIDTHS] and list(brain.loss_stats) == WIDTHS
+    for width in WIDTHS:
+        brain.loss_stats[width].append(["a"], torch.tensor([1.0]))
+        brain.error_stats[width].append(["a"], torch.tensor([0.0]))
+    brain.on_stage_end(sb.Stage.TEST, 1.0)
+    # The package's own end logs every width; a recipe's own end gets a
+    # line of them after its own.
+    assert logged == ([sb.Stage.TEST] if recipe is Nested else [])

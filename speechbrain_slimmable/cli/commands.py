@@ -43,11 +43,42 @@ def run_info(args):
 
 
 def run_classify(args):
-    """Print ``file<TAB>label<TAB>probability`` for each file."""
+    """Print ``file<TAB>label<TAB>probability`` for each file (a folder:
+    each of its ``.wav`` files, sub-folders included)."""
     classifier = load(args)
-    for path in args.files:
+    for path in audio_files(args.files):
         _, score, _, labels = classifier.classify_file(path, args.width)
         print(f"{path}\t{labels[0]}\t{score.exp().item():.3f}")
+
+
+def audio_files(paths):
+    """``paths`` with each folder replaced by its ``.wav`` files, sorted.
+
+    Example
+    -------
+    >>> folder = getfixture("tmp_path")
+    >>> (folder / "yes").mkdir()
+    >>> _ = (folder / "yes" / "a.wav").write_bytes(b"")
+    >>> [os.path.relpath(p, folder) for p in audio_files([folder])]
+    ['yes/a.wav']
+    >>> audio_files(["x.flac"])
+    ['x.flac']
+    """
+    files = []
+    for path in map(str, paths):
+        if not os.path.isdir(path):
+            files.append(path)
+            continue
+        found = sorted(
+            os.path.join(root, name)
+            for root, _, names in os.walk(path)
+            for name in names
+            if name.lower().endswith(".wav")
+        )
+        if not found:
+            raise FileNotFoundError(f"no .wav file in the folder {path}")
+        files += found
+    return files
 
 
 def run_eval(args):
@@ -56,6 +87,8 @@ def run_eval(args):
 
     classifier = load(args)
     widths = args.widths or classifier.widths
+    if args.detection:
+        return run_eval_detection(args, classifier, widths)
     sessions = onnx_sessions(args.onnx)
     if args.manifest:
         clips = read_manifest(args.manifest)
@@ -120,6 +153,35 @@ def run_eval(args):
         print(
             table(row["per_class"], ["class", "clips", "accuracy", "taken_for"])
         )
+
+
+def run_eval_detection(args, classifier, widths):
+    """Print keywords found and false alarms per width on a recording."""
+    from speechbrain_slimmable.inference.evaluation.recording import (
+        detection_rows,
+        read_truth,
+    )
+
+    if args.truth is None:
+        raise ValueError("eval --detection needs --truth CSV (label,start,end)")
+    words = read_truth(args.truth)
+    rows = detection_rows(
+        classifier, args.detection, words, widths, args.threshold
+    )
+    if args.json:
+        result = {
+            "source": args.source,
+            "detection": args.detection,
+            "truth": args.truth,
+            "widths": rows,
+        }
+        print(json.dumps(result))
+        return
+    print(f"{rows[0]['keywords']} keywords in {args.detection}")
+    for row in rows:
+        row["false_alarms_per_hour"] = round(row["false_alarms_per_hour"], 1)
+    columns = ["width", "found", "recall", "false_alarms"]
+    print(table(rows, columns + ["false_alarms_per_hour"]))
 
 
 def run_export(args):
@@ -258,7 +320,7 @@ def table(rows, columns):
 
 def _cell(column, value):
     """Two decimals for accuracies, thousands separators for integers."""
-    if column == "accuracy":
+    if column in ("accuracy", "recall"):
         return f"{value:.2f}"
     if isinstance(value, int):
         return f"{value:,}"

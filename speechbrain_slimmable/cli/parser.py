@@ -131,7 +131,8 @@ def build_parser():
     evaluate = commands.add_parser(
         "eval",
         parents=[common],
-        help="accuracy per width on labelled clips",
+        help="accuracy per width on labelled clips, or detection on a "
+        "labelled recording",
         description="Accuracy per width on labelled clips. A clip of a "
         "class the model does not know counts as _unknown_ when the model "
         "has that class (as in Speech Commands), and is skipped otherwise; "
@@ -147,6 +148,24 @@ def build_parser():
         help="score the clips a manifest lists (columns wav, command and "
         "optionally start, stop in samples), e.g. the recipe's test split "
         "results/<model>/<seed>/data/test.csv",
+    )
+    clips.add_argument(
+        "--detection",
+        metavar="AUDIO",
+        help="instead of clips, detect keywords in this recording and score "
+        "them against --truth: keywords found and false alarms per hour",
+    )
+    evaluate.add_argument(
+        "--truth",
+        metavar="CSV",
+        help="with --detection: the recording's words, columns label, start, "
+        "end (seconds)",
+    )
+    evaluate.add_argument(
+        "--threshold",
+        type=float,
+        help="with --detection: posterior to fire at (default: the model "
+        "folder's)",
     )
     evaluate.add_argument(
         "--widths",

@@ -428,3 +428,31 @@ def test_the_published_folders_carry_their_thresholds():
     for name in ("gsc12-cnn", "gsc12-kwt"):
         text = (MODEL.parent / name / "hyperparams.yaml").read_text()
         assert f"\n{THRESHOLD_KEY}:" in text, name
+
+
+def test_eval_scores_detection_against_a_truth_file(capsys):
+    samples = MODEL.parents[1] / "samples"
+    argv = ["eval", "--source", str(MODEL), "--widths", "1.0", "0.25"]
+    argv += ["--detection", str(samples / "stream.wav")]
+    assert cli.main(argv + ["--truth", str(samples / "stream.csv")]) == 0
+    assert (
+        cli.main(argv + ["--truth", str(samples / "stream.csv"), "--json"]) == 0
+    )
+    text, result = capsys.readouterr().out.split("\n{")
+    rows = json.loads("{" + result)["widths"]
+    assert [row["width"] for row in rows] == [1.0, 0.25]
+    assert all(row["keywords"] == 4 and row["found"] >= 3 for row in rows)
+    assert "false_alarms_per_hour" in text
+    assert cli.main(argv) == 1  # no --truth
+    assert "needs --truth" in capsys.readouterr().err
+
+
+def test_classify_reads_a_folder(capsys):
+    samples = MODEL.parents[1] / "samples"
+    assert cli.main(["classify", "--source", str(MODEL), str(samples)]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 7  # six clips in word folders, and stream.wav
+    clips = [(Path(path).parent.name, label) for path, label, _ in rows]
+    assert [c for c in clips if c[0] != "samples"] == [
+        (word, word) for word in ("go", "left", "no", "stop", "up", "yes")
+    ]

@@ -34,6 +34,7 @@ from speechbrain.utils.distributed import run_on_main
 from speechbrain_slimmable import profile_widths
 from speechbrain_slimmable.brain import SandwichBrain
 from speechbrain_slimmable.dataio.audio import fit_to_window
+from speechbrain_slimmable.dataio.background_noise import prepare_noise_csv
 from speechbrain_slimmable.dataio.folders import speaker_of
 from speechbrain_slimmable.dataio.manifests import (
     keep_training_speakers,
@@ -57,7 +58,7 @@ from speechbrain_slimmable.repro import (
 from speechbrain_slimmable.utils.quiet import muted
 
 sys.path.append(os.path.dirname(os.path.abspath(__file__)))
-from prepare_gsc import prepare_gsc, prepare_noise_csv  # noqa: E402
+from prepare_gsc import prepare_gsc  # noqa: E402
 
 
 def dataio_prep(hparams, manifests):

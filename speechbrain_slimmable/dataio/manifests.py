@@ -1,8 +1,9 @@
-"""Training manifests: splits joined for training, speakers left out.
+"""Manifests: their rows and files, and the manifest a run trains on.
 
 The recipe's data preparation writes one CSV manifest per split
-(``train``, ``valid``, ``test``, with a ``wav`` column); these helpers
-derive the manifest a run trains on from them.
+(``train``, ``valid``, ``test``) with the columns ``CSV_COLUMNS``, a row a
+clip (:func:`clip_row`); the run trains on those splits joined, or on part
+of their speakers.
 
 Authors
  * speechbrain-slimmable developers 2026
@@ -11,7 +12,11 @@ Authors
 import csv
 import os
 
+import soundfile as sf
+
 from speechbrain_slimmable.dataio.folders import speaker_hash, speaker_of
+
+CSV_COLUMNS = ("ID", "duration", "wav", "start", "stop", "command")
 
 
 def merge_training_splits(manifests, train_splits):
@@ -127,3 +132,52 @@ def keep_training_speakers(manifest, fraction, seed):
         writer.writeheader()
         writer.writerows(kept)
     return subset
+
+
+def audio_frames(path, sample_rate):
+    """Returns the number of samples of a mono wav, checking it is readable.
+
+    Raises ValueError naming ``path`` when it cannot be read, is empty, is
+    not mono, or has a sample rate other than ``sample_rate``.
+    """
+    try:
+        info = sf.info(path)
+    except (RuntimeError, OSError) as err:
+        raise ValueError(f"cannot read audio file {path}: {err}") from err
+    if info.frames <= 0:
+        raise ValueError(f"audio file {path} holds no samples")
+    if info.channels != 1:
+        raise ValueError(
+            f"audio file {path} has {info.channels} channels: expected mono"
+        )
+    if sample_rate is not None and info.samplerate != sample_rate:
+        raise ValueError(
+            f"audio file {path} is sampled at {info.samplerate} Hz: expected "
+            f"{sample_rate} Hz (resample it, or pass sample_rate)"
+        )
+    return info.frames, info.samplerate
+
+
+def clip_row(path, label, sample_rate):
+    """A manifest row for a whole clip (``start=0``, ``stop=length``)."""
+    frames, rate = audio_frames(path, sample_rate)
+    class_folder = os.path.basename(os.path.dirname(path))
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return {
+        "ID": f"{class_folder}/{stem}",
+        "duration": round(frames / rate, 6),
+        "wav": path,
+        "start": 0,
+        "stop": frames,
+        "command": label,
+    }
+
+
+def write_csv(path, rows, columns=CSV_COLUMNS):
+    """Writes manifest rows to ``path`` (via a temporary file)."""
+    tmp_path = f"{path}.tmp"
+    with open(tmp_path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp_path, path)

@@ -19,6 +19,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from speechbrain_slimmable.dataio import background_noise, folders, manifests
+from speechbrain_slimmable.dataio import gsc_official as official
 from speechbrain_slimmable.dataio.folders import speaker_of
 from speechbrain_slimmable.dataio.synthetic import make_synthetic_kws
 
@@ -47,7 +49,7 @@ def _data(name):
 def _read(path):
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
-        assert tuple(reader.fieldnames) == prep.CSV_COLUMNS
+        assert tuple(reader.fieldnames) == manifests.CSV_COLUMNS
         return list(reader)
 
 
@@ -82,7 +84,7 @@ def test_official_12_on_v001_sample(tmp_path):
     data = _data("gsc_v001_sample")
     noise = _data("background_noise")
     paths = prep.prepare_gsc(data, tmp_path, task="12", noise_folder=noise)
-    assert paths == {s: str(tmp_path / f"{s}.csv") for s in prep.SPLIT_NAMES}
+    assert paths == {s: str(tmp_path / f"{s}.csv") for s in folders.SPLIT_NAMES}
     rows = _read_all(paths)
     _check_rows(rows)
     lists = _lists(data)
@@ -91,18 +93,18 @@ def test_official_12_on_v001_sample(tmp_path):
     assert files["test"] <= lists["testing"]
     assert files["valid"] <= lists["validation"]
     assert not files["train"] & (lists["testing"] | lists["validation"])
-    assert {r["command"] for r in rows["train"]} == set(prep.LABELS_12)
+    assert {r["command"] for r in rows["train"]} == set(official.LABELS_12)
     for split_rows in rows.values():
         commands = [r["command"] for r in split_rows]
-        n_keywords = sum(c in prep.KEYWORDS_12 for c in commands)
+        n_keywords = sum(c in official.KEYWORDS_12 for c in commands)
         expected = math.ceil(n_keywords / 10)
-        assert commands.count(prep.SILENCE_LABEL) == expected
-        assert commands.count(prep.UNKNOWN_LABEL) == expected
+        assert commands.count(background_noise.SILENCE_LABEL) == expected
+        assert commands.count(official.UNKNOWN_LABEL) == expected
         for row in split_rows:
             word = Path(row["wav"]).parent.name
-            if row["command"] == prep.UNKNOWN_LABEL:
-                assert word not in prep.KEYWORDS_12
-            elif row["command"] == prep.SILENCE_LABEL:
+            if row["command"] == official.UNKNOWN_LABEL:
+                assert word not in official.KEYWORDS_12
+            elif row["command"] == background_noise.SILENCE_LABEL:
                 assert Path(row["wav"]).parent == noise
                 assert int(row["stop"]) - int(row["start"]) == 16000
             else:
@@ -114,7 +116,7 @@ def test_official_12_on_v001_sample(tmp_path):
         split: [
             (r["wav"], int(r["start"]), int(r["stop"]))
             for r in rows[split]
-            if r["command"] == prep.SILENCE_LABEL
+            if r["command"] == background_noise.SILENCE_LABEL
         ]
         for split in rows
     }
@@ -149,7 +151,7 @@ def test_folder_layout_on_gsc12_dev(tmp_path):
         1 for _ in data.glob("*/*.wav")
     )
     for split in rows:
-        assert {r["command"] for r in rows[split]} == set(prep.LABELS_12)
+        assert {r["command"] for r in rows[split]} == set(official.LABELS_12)
     speakers = {
         split: {speaker_of(r["wav"]) for r in split_rows}
         for split, split_rows in rows.items()
@@ -167,7 +169,7 @@ def test_folder_layout_on_gsc12_dev(tmp_path):
 def _official_standin(root, n_speakers=3):
     """A tiny synthetic folder in the official layout (word folders, split
     lists, background noise), clearly not real audio."""
-    words = prep.KEYWORDS_12 + ("bed", "cat")
+    words = official.KEYWORDS_12 + ("bed", "cat")
     make_synthetic_kws(
         root, classes=words, speakers=n_speakers, clips_per_speaker=1
     )
@@ -176,7 +178,7 @@ def _official_standin(root, n_speakers=3):
     valid = [f"{w}/synth01_nohash_0.wav" for w in words]
     (root / "testing_list.txt").write_text("\n".join(test) + "\n")
     (root / "validation_list.txt").write_text("\n".join(valid) + "\n")
-    noise = root / prep.NOISE_FOLDER
+    noise = root / official.NOISE_FOLDER
     noise.mkdir()
     rng = np.random.default_rng(0)
     sf.write(noise / "white.wav", 0.1 * rng.standard_normal(16000 * 12), 16000)
@@ -196,12 +198,12 @@ def _standin_archive(tmp_path):
 def test_download_from_local_standin(tmp_path):
     archive = _standin_archive(tmp_path)
     data = tmp_path / "data"
-    assert prep.download_gsc(data, url=archive.as_uri()) == str(data)
+    assert official.download_gsc(data, url=archive.as_uri()) == str(data)
     assert (data / "testing_list.txt").is_file()
     assert (data / "yes" / "synth02_nohash_0.wav").is_file()
     assert not (data / archive.name).exists()  # archive removed
     # Already there: nothing is fetched (the URL is not even read).
-    assert prep.download_gsc(data, url="http://127.0.0.1:9/x.tar.gz")
+    assert official.download_gsc(data, url="http://127.0.0.1:9/x.tar.gz")
     # prepare_gsc(download=True) downloads, then prepares.
     paths = prep.prepare_gsc(
         tmp_path / "data2",
@@ -211,7 +213,7 @@ def test_download_from_local_standin(tmp_path):
     )
     rows = _read_all(paths)
     _check_rows(rows)
-    assert {r["command"] for r in rows["test"]} == set(prep.LABELS_12)
+    assert {r["command"] for r in rows["test"]} == set(official.LABELS_12)
     assert len(rows["train"]) == 10 + 1 + 1  # 10 keywords, 1 unknown, 1 sil
 
 
@@ -220,7 +222,7 @@ def test_download_offline_fails_fast_and_clearly(tmp_path):
     url = "http://127.0.0.1:9/x.tar.gz"
     begin = time.monotonic()
     with pytest.raises(ConnectionError) as err:
-        prep.download_gsc(data, url=url)
+        official.download_gsc(data, url=url)
     assert time.monotonic() - begin < 10
     message = str(err.value)
     assert url in message and str(data) in message
@@ -232,7 +234,7 @@ def test_download_offline_fails_fast_and_clearly(tmp_path):
         "--url TARBALL" in message
     )
     with pytest.raises(ConnectionError, match="missing.tar.gz"):
-        prep.download_gsc(data, url=str(tmp_path / "missing.tar.gz"))
+        official.download_gsc(data, url=str(tmp_path / "missing.tar.gz"))
 
 
 def test_download_hint_works_as_typed(tmp_path):
@@ -257,23 +259,25 @@ def test_download_hint_works_as_typed(tmp_path):
     assert (data / "testing_list.txt").is_file()
     assert f"test: {save / 'test.csv'}" in done.stdout
     assert {r["command"] for r in _read(save / "test.csv")} == set(
-        prep.LABELS_12
+        official.LABELS_12
     )
 
 
 def test_download_refuses_foreign_folder_and_bad_archive(tmp_path):
     make_synthetic_kws(tmp_path / "plain", classes=("a",), speakers=1)
     with pytest.raises(ValueError, match="not empty"):
-        prep.download_gsc(tmp_path / "plain", url="http://127.0.0.1:9/x.tgz")
+        official.download_gsc(
+            tmp_path / "plain", url="http://127.0.0.1:9/x.tgz"
+        )
     bad = tmp_path / "bad.tar.gz"
     bad.write_text("not a tarball")
     with pytest.raises(ValueError, match="not a readable tar"):
-        prep.download_gsc(tmp_path / "d1", url=str(bad))
+        official.download_gsc(tmp_path / "d1", url=str(bad))
     empty = tmp_path / "empty.tar.gz"
     with tarfile.open(empty, "w:gz"):
         pass
     with pytest.raises(ValueError, match="not Speech Commands"):
-        prep.download_gsc(tmp_path / "d2", url=str(empty))
+        official.download_gsc(tmp_path / "d2", url=str(empty))
 
 
 def test_skip_when_options_match(tmp_path):
@@ -340,14 +344,16 @@ def test_official_layout_errors(tmp_path):
     save = tmp_path / "save"
     with pytest.raises(ValueError, match="task 'folder' is for"):
         prep.prepare_gsc(data, save, task="folder")
-    noise = data / prep.NOISE_FOLDER
+    noise = data / official.NOISE_FOLDER
     (noise / "white.wav").rename(tmp_path / "white.wav")
     noise.rmdir()
     with pytest.raises(FileNotFoundError, match="background-noise folder"):
         prep.prepare_gsc(data, save, task="12")
     # Without silence, no noise folder is needed.
     rows = _read_all(prep.prepare_gsc(data, save, percentage_silence=0))
-    assert prep.SILENCE_LABEL not in {r["command"] for r in rows["train"]}
+    assert background_noise.SILENCE_LABEL not in {
+        r["command"] for r in rows["train"]
+    }
     (data / "validation_list.txt").unlink()
     with pytest.raises(FileNotFoundError, match="validation_list.txt"):
         prep.prepare_gsc(data, tmp_path / "save2", task="35")

@@ -23,6 +23,7 @@ from speechbrain_slimmable.brain.teacher import (
     ExternalTeacher,
     soft_cross_entropy,
 )
+from speechbrain_slimmable.dataio.background_noise import prepare_noise_csv
 from speechbrain_slimmable.dataio.folders import speaker_of
 from speechbrain_slimmable.dataio.synthetic import (
     DEFAULT_CLASSES,
@@ -410,8 +411,7 @@ def noise_recordings_options(folder):
     for index in range(2):
         noise = 0.1 * generator.standard_normal(25 * 16000)
         sf.write(recordings / f"noise_{index}.wav", noise, 16000)
-    prepare_gsc = load_recipe_module("prepare_gsc")
-    csv_file = prepare_gsc.prepare_noise_csv(recordings, folder)
+    csv_file = prepare_noise_csv(recordings, folder)
     return [
         "--add_noise=!new:speechbrain.augment.time_domain.AddNoise "
         f"{{csv_file: {csv_file}, snr_low: 5, snr_high: 20}}"

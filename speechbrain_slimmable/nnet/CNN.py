@@ -133,14 +133,9 @@ class SlicedConv2d(SlicedConvMixin, torch.nn.Conv2d):
 
     Arguments
     ---------
-    in_channels, out_channels : int
-        Channels at width 1.0.
-    kernel_size : int or tuple
-        Kernel size.
-    fixed_in, fixed_out : bool
-        Keep the input or output at full size.
-    **kwargs
-        Other arguments of ``torch.nn.Conv2d``.
+    in_channels, out_channels, kernel_size, fixed_in, fixed_out, **kwargs :
+        As for :class:`SlicedConv1d`, the kernel size an int or a tuple and
+        ``kwargs`` those of ``torch.nn.Conv2d``.
 
     Example
     -------

@@ -98,10 +98,10 @@ class SlimmableFeedForward(PositionalwiseFeedForward):
 
     Example
     -------
-    >>> from speechbrain_slimmable import set_width
+    >>> from speechbrain_slimmable import at_width
     >>> ffn = SlimmableFeedForward(128, input_size=64)
-    >>> _ = set_width(ffn, 0.25)
-    >>> ffn(torch.rand(3, 10, 16)).shape
+    >>> with at_width(ffn, 0.25):
+    ...     ffn(torch.rand(3, 10, 16)).shape
     torch.Size([3, 10, 16])
     """
 

@@ -288,9 +288,9 @@ class SwitchableBatchNorm2d(SwitchableSpeechBrainNorm, BatchNorm2d):
 
     Example
     -------
-    >>> from speechbrain_slimmable import set_width
+    >>> from speechbrain_slimmable import at_width
     >>> norm = SwitchableBatchNorm2d(input_size=16, widths=[1.0, 0.5])
-    >>> _ = set_width(norm, 0.5)
-    >>> norm(torch.rand(2, 101, 40, 8)).shape
+    >>> with at_width(norm, 0.5):
+    ...     norm(torch.rand(2, 101, 40, 8)).shape
     torch.Size([2, 101, 40, 8])
     """

@@ -217,16 +217,15 @@ def set_width(module, width):
 
     Example
     -------
-    >>> import torch
+    >>> from torch import nn, rand
     >>> from speechbrain_slimmable.nnet.linear import SlimmableLinear
-    >>> model = torch.nn.Sequential(
-    ...     SlimmableLinear(8, input_size=4, fixed_in=True),
-    ...     SlimmableLinear(3, input_size=8, fixed_out=True),
-    ... )
+    >>> first = SlimmableLinear(8, input_size=4, fixed_in=True)
+    >>> last = SlimmableLinear(3, input_size=8, fixed_out=True)
+    >>> model = nn.Sequential(first, last)
     >>> _ = set_width(model, 0.5)
-    >>> model[0](torch.rand(2, 4)).shape
+    >>> first(rand(2, 4)).shape
     torch.Size([2, 4])
-    >>> model(torch.rand(2, 4)).shape
+    >>> model(rand(2, 4)).shape
     torch.Size([2, 3])
     """
     layers = slimmable_modules(module)

@@ -318,7 +318,8 @@ def false_alarms_by_kind(posteriors, truths, labels, threshold, **options):
     Returns
     -------
     dict
-        Count per kind of :data:`FALSE_ALARM_KINDS`.
+        The false alarms of every stream at ``threshold``, summed per kind
+        of :data:`FALSE_ALARM_KINDS`.
 
     Example
     -------

@@ -135,18 +135,16 @@ class SlimmableClassifier(Sequential):
         Hidden size at width 1.0.
     out_neurons : int
         Number of classes (never slims).
-    widths : list of float
-        The widths served by the norms.
-    shared_affine : bool
-        Share the norms' affine transform across widths.
+    widths, shared_affine :
+        As for :class:`SlimmableXvector`.
 
     Example
     -------
-    >>> from speechbrain_slimmable import set_width
+    >>> from speechbrain_slimmable import at_width
     >>> classify = SlimmableClassifier(input_shape=(None, None, 32),
     ...     lin_neurons=16, out_neurons=12, widths=[1.0, 0.5])
-    >>> _ = set_width(classify, 0.5)
-    >>> classify(torch.rand(2, 1, 16)).shape
+    >>> with at_width(classify, 0.5):
+    ...     classify(torch.rand(2, 1, 16)).shape
     torch.Size([2, 1, 12])
     """
 

@@ -50,6 +50,7 @@ def training_batches(hparams, batch_size, count):
 
     encoder = hparams["label_encoder"]
     encoder.load(Path(hparams["save_folder"]) / "label_encoder.txt")
+    encoder.expect_len(hparams["n_classes"])
     manifest = Path(hparams["data_save_folder"]) / "train.csv"
     dataset = sb.dataio.dataset.DynamicItemDataset.from_csv(str(manifest))
 

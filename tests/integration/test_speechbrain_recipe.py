@@ -37,9 +37,9 @@ WIDTHS = [1.0, 0.75, 0.5, 0.25]
 
 
 def load_recipe():
-    """Import the recipe's ``train.py`` (recipes are not a package)."""
+    """Import the recipe's ``train_xvector.py`` (recipes are not a package)."""
     spec = importlib.util.spec_from_file_location(
-        "speechbrain_style_train", RECIPE / "train.py"
+        "speechbrain_style_train", RECIPE / "train_xvector.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

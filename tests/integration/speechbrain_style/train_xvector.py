@@ -10,7 +10,7 @@ and a classifier in its own ``compute_forward``, scores in its own
 
 To run it::
 
-    python train.py hparams/xvect.yaml --data_folder=DIR --output_folder=OUT
+    python train_xvector.py hparams/xvect.yaml --data_folder=DIR --output_folder=OUT
 
 ``DIR`` holds ``train.csv``, ``valid.csv``, ``test.csv`` (``ID``,
 ``duration``, ``wav``, ``command``), ``noise.csv`` and ``rir.csv``.

@@ -10,15 +10,6 @@ import json
 import os
 import sys
 
-from speechbrain_slimmable.inference.evaluation.clip_accuracy import (
-    UNKNOWN_LABEL,
-    accuracy,
-    count_answers,
-    per_class_accuracy,
-    read_manifest,
-    target_indices,
-)
-
 
 def load(args):
     """The classifier of ``--source``."""
@@ -84,9 +75,22 @@ def audio_files(paths):
 def run_eval(args):
     """Print the accuracy (%) per width and per ONNX file."""
     from speechbrain_slimmable.dataio.folders import list_labelled_wavs
+    from speechbrain_slimmable.inference.evaluation.clip_accuracy import (
+        UNKNOWN_LABEL,
+        accuracy,
+        count_answers,
+        per_class_accuracy,
+        read_manifest,
+        target_indices,
+    )
+    from speechbrain_slimmable.nnet.width import resolve_width
 
     classifier = load(args)
-    widths = args.widths or classifier.widths
+    # Every width checked (by the one resolver) before any audio is read.
+    widths = [
+        resolve_width(width, classifier.widths)
+        for width in args.widths or classifier.widths
+    ]
     if args.detection:
         return run_eval_detection(args, classifier, widths)
     sessions = onnx_sessions(args.onnx)

@@ -196,6 +196,7 @@ class SlimmableKWSClassifier(WidthBudgetMixin, Pretrained):
         -------
         The outputs of :meth:`classify_batch` for a batch of one.
         """
+        width = resolve_width(width, self.widths)  # before reading audio
         return self.classify_batch(
             self.load_audio(path).unsqueeze(0), None, width
         )

@@ -35,7 +35,8 @@ is refused: evaluate the train-only model of the same recipe instead (and
 choose a published model's thresholds with ``thresholds``).
 
 Writes ``benchmarks/detection_results.json`` and
-``benchmarks/detection_det.png`` only when every step succeeded, and with
+``benchmarks/detection_det.png`` (``--name NAME``: ``NAME_results.json``
+and ``NAME_det.png``) only when every step succeeded, and with
 ``--write_threshold`` the thresholds into the model folder's
 ``hyperparams.yaml``.
 
@@ -220,6 +221,11 @@ def main(argv=None):
     parser.add_argument("--target_fa", type=float, default=10.0)
     parser.add_argument("--rtf_seconds", type=float, default=120.0)
     parser.add_argument(
+        "--name",
+        default="detection",
+        help="writes benchmarks/NAME_results.json and benchmarks/NAME_det.png",
+    )
+    parser.add_argument(
         "--score_every",
         type=float,
         default=0.5,
@@ -356,6 +362,7 @@ def main(argv=None):
         f"{args.data_seed} --test_passes {args.test_passes} "
         f"--valid_passes {args.valid_passes} --target_fa {args.target_fa} "
         f"--rtf_seconds {args.rtf_seconds:g} --score_every {args.score_every:g}"
+        + ("" if args.name == "detection" else f" --name {args.name}")
         + (
             ""
             if args.write_threshold is None
@@ -370,9 +377,9 @@ def main(argv=None):
     }
     with tempfile.TemporaryDirectory() as tmp:  # all or nothing
         plot(curves, os.path.join(tmp, "det.png"))
-        os.replace(os.path.join(tmp, "det.png"), HERE / "detection_det.png")
+        os.replace(os.path.join(tmp, "det.png"), HERE / f"{args.name}_det.png")
     write_table(table, args.out)
-    with open(HERE / "detection_results.json", "w") as stream:
+    with open(HERE / f"{args.name}_results.json", "w") as stream:
         json.dump(summary, stream, indent=1)
         stream.write("\n")
     if args.write_threshold is not None:

@@ -153,8 +153,8 @@ class SandwichBrain(
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.widths = self._model_widths()
         self._check_slimmable_modules()
+        self.widths = self._model_widths()
         self.strategy = self.hparam("strategy", "all")
         if self.strategy not in STRATEGIES:
             raise ValueError(
@@ -234,24 +234,14 @@ class SandwichBrain(
         return served
 
     def _check_slimmable_modules(self):
-        """Fail before training unless ``modules`` can run every width."""
-        layers = slimmable_modules(self.modules)
-        if not layers:
+        """Fail before training unless ``modules`` hold slimmable layers."""
+        if not slimmable_modules(self.modules):
             raise ValueError(
                 "SandwichBrain found no slimmable layer in modules "
                 f"{list(self.modules)}: build the model from the slimmable "
                 "lobes (e.g. speechbrain_slimmable.lobes.models.Xvector."
                 "SlimmableXvector and SlimmableClassifier)"
             )
-        for width in self.widths:
-            for layer in layers:
-                try:
-                    layer.check_width(width)
-                except ValueError as error:
-                    raise ValueError(
-                        f"widths {self.widths}: {error}; give the model's "
-                        "norms the same widths (e.g. widths: !ref <widths>)"
-                    ) from None
 
     def _check_extra_widths(self):
         """``extra_widths`` not in ``widths``, checked before training."""

@@ -16,13 +16,13 @@ import torch
 import speechbrain_slimmable
 from speechbrain_slimmable import count_parameters, extract_subnet
 from speechbrain_slimmable.inference import SlimmableKWSClassifier
-from speechbrain_slimmable.inference import export as onnx_export
 from speechbrain_slimmable.inference.export import (
     export_onnx,
     onnx_session,
     quantize_onnx,
     run_onnx,
 )
+from speechbrain_slimmable.inference.export import onnx as onnx_export
 from speechbrain_slimmable.lobes.models.KWT import SlimmableKWT
 
 FEATURES_ATOL = 1e-4

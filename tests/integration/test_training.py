@@ -711,7 +711,7 @@ def load_cnn_recipe(tmp_path, overrides=""):
 @pytest.mark.parametrize("speed", [90, 110])
 def test_the_cnn_recipe_takes_speed_perturbation_when_asked(tmp_path, speed):
     """``tcresnet.yaml`` keeps ``speed_perturb`` out of its waveform
-    augmentations unless an override puts it in (README, "speed"); it
+    augmentations unless an override puts it in (tried, not kept); it
     changes a batch's length, and the model pools over time."""
     default = load_cnn_recipe(tmp_path)
     assert default["speed_perturb"] not in default["wav_augmentations"]
@@ -734,7 +734,7 @@ def test_the_cnn_recipe_takes_speed_perturbation_when_asked(tmp_path, speed):
 
 def test_the_cnn_recipe_takes_a_shift_per_clip_when_asked(tmp_path):
     """``tcresnet.yaml`` rolls a batch by one shift unless an override
-    names ``utterance_shift`` (README, "A time shift drawn per clip"):
+    names ``utterance_shift`` (tried, not kept):
     then every clip of a batch moves by its own amount, within
     ``max_time_shift``."""
     hparams = load_cnn_recipe(
@@ -759,7 +759,7 @@ def test_the_cnn_recipe_takes_a_shift_per_clip_when_asked(tmp_path):
 def test_the_cnn_recipe_takes_notch_filters_when_asked(tmp_path):
     """``tcresnet.yaml`` keeps ``drop_freq`` (SpeechBrain's ``DropFreq``)
     out of its waveform augmentations unless an override puts it in
-    (README, "Notch filters, longer SpecAugment masks"); a notch at a tone's
+    (tried, not kept); a notch at a tone's
     frequency takes most of the tone away and leaves a tone far from it."""
     default = load_cnn_recipe(tmp_path)
     assert default["drop_freq"] not in default["wav_augmentations"]

@@ -14,7 +14,7 @@ import numpy
 
 NEVER_REPORTED = ("_unknown_", "_silence_")
 DEFAULT_THRESHOLD = 0.8
-DEFAULT_SMOOTHING = 9  # windows; chosen on valid streams (README)
+DEFAULT_SMOOTHING = 9  # windows; chosen on valid streams (benchmarks streams)
 
 
 class Event(collections.namedtuple("Event", "label start end score")):

@@ -20,6 +20,7 @@ PRETRAINED = Path(__file__).resolve().parents[2] / "pretrained"
 # split, and stay far above chance (8.3 % for 12 classes).
 MARGIN = 20.0
 CHANCE = 100 / 12
+PUBLISHED = ["gsc12-cnn", "gsc12-kwt", "gsc12-cnn-full", "gsc12-kwt-full"]
 
 
 @pytest.fixture(scope="module")
@@ -30,14 +31,14 @@ def test_clips(real_data):
     return random.Random(0).sample(clips["valid"], 48)
 
 
-@pytest.mark.parametrize("name", ["gsc12-cnn", "gsc12-kwt"])
+@pytest.mark.parametrize("name", PUBLISHED)
 def test_committed_folder_points_encoder_classifier_here(name):
     wrong = EncoderClassifier.from_hparams(source=str(PRETRAINED / name))
     with pytest.raises(TypeError, match="SlimmableKWSClassifier"):
         wrong.classify_batch(torch.zeros(1, 16000))
 
 
-@pytest.mark.parametrize("name", ["gsc12-cnn", "gsc12-kwt"])
+@pytest.mark.parametrize("name", PUBLISHED)
 def test_committed_model_accuracy_per_width(name, test_clips):
     folder = PRETRAINED / name
     if not (folder / "model.ckpt").is_file():

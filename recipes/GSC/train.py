@@ -308,6 +308,7 @@ def main(argv):
     for split in ("valid", "test"):
         if split not in datasets:
             continue
+        brain.evaluated_split = split  # the train log names the split
         brain.evaluate(
             datasets[split],
             min_key=brain.criterion,

@@ -5,7 +5,6 @@ Authors
 """
 
 import contextlib
-import math
 
 import speechbrain as sb
 import torch
@@ -13,6 +12,7 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from speechbrain_slimmable.brain.averaging import CheckpointAveragingMixin
+from speechbrain_slimmable.brain.batches import BatchPreparationMixin
 from speechbrain_slimmable.brain.calibration import CalibrationMixin
 from speechbrain_slimmable.brain.draws import (
     SameDraws,
@@ -23,20 +23,23 @@ from speechbrain_slimmable.brain.teacher import (
     ExternalTeacher,
     soft_cross_entropy,
 )
-from speechbrain_slimmable.nnet.normalization import SwitchableNorm
+from speechbrain_slimmable.brain.widths import TrainingWidthsMixin
 from speechbrain_slimmable.nnet.width import (
     at_width,
     check_width,
     check_width_list,
-    served_widths,
-    slimmable_modules,
 )
 
 STRATEGIES = ("all", "sandwich")
 
 
 class SandwichBrain(
-    CalibrationMixin, CheckpointAveragingMixin, WidthStatsMixin, sb.Brain
+    TrainingWidthsMixin,
+    BatchPreparationMixin,
+    CalibrationMixin,
+    CheckpointAveragingMixin,
+    WidthStatsMixin,
+    sb.Brain,
 ):
     """A ``speechbrain.Brain`` that trains every width of a supernet.
 
@@ -205,71 +208,6 @@ class SandwichBrain(
         self.calibration_data = []
         self.same_draws = None
 
-    def _model_widths(self):
-        """The widths the model serves, widest first: one source of widths.
-
-        ``hparams.widths`` chooses them only for a model that serves any
-        width (no per-width norms) and must otherwise agree with it.
-        """
-        served = served_widths(self.modules)
-        listed = self.hparam("widths")
-        if served is None:
-            if listed is None:
-                raise ValueError(
-                    "the model serves any width: set widths to the widths "
-                    "to train"
-                )
-            return check_width_list(listed)
-        if listed is not None:
-            listed = check_width_list(listed)
-            same = len(listed) == len(served) and all(
-                math.isclose(a, b) for a, b in zip(listed, served)
-            )
-            if not same:
-                raise ValueError(
-                    f"widths {listed} are not the widths the model's norms "
-                    f"serve, {served}: give the model's norms the same "
-                    "widths (e.g. widths: !ref <widths>)"
-                )
-        return served
-
-    def _check_slimmable_modules(self):
-        """Fail before training unless ``modules`` hold slimmable layers."""
-        if not slimmable_modules(self.modules):
-            raise ValueError(
-                "SandwichBrain found no slimmable layer in modules "
-                f"{list(self.modules)}: build the model from the slimmable "
-                "lobes (e.g. speechbrain_slimmable.lobes.models.Xvector."
-                "SlimmableXvector and SlimmableClassifier)"
-            )
-
-    def _check_extra_widths(self):
-        """``extra_widths`` not in ``widths``, checked before training."""
-        extra = self.hparam("extra_widths", [])
-        extra = [
-            width
-            for width in (check_width_list(extra) if extra else [])
-            if not any(math.isclose(width, w) for w in self.widths)
-        ]
-        fixed = [
-            m
-            for m in self.modules.modules()
-            if isinstance(m, SwitchableNorm) and not m.shared_affine
-        ]
-        if extra and fixed:
-            raise ValueError(
-                f"extra_widths {extra} are not in widths {self.widths}, and "
-                "the model's norms keep statistics for listed widths only: "
-                "set shared_affine: True to serve other widths, or add them "
-                "to widths"
-            )
-        if extra and not self.hparam("recalibration_batches", 8):
-            raise ValueError(
-                f"extra_widths {extra} need BatchNorm recalibration: set "
-                "recalibration_batches to a positive number"
-            )
-        return extra
-
     def _wrap_distributed(self):
         """Wrap for DDP; on CPU without SpeechBrain's SyncBatchNorm.
 
@@ -309,180 +247,6 @@ class SandwichBrain(
         """Return ``hparams.name`` if the recipe set it, else ``default``."""
         value = getattr(self.hparams, name, None)
         return default if value is None else value
-
-    def training_widths(self):
-        """The widths of one training step, widest first."""
-        if self.strategy == "all" or (
-            len(self.widths) == 1 and self.width_range is None
-        ):
-            return list(self.widths)
-        high = self.width_range[1] if self.width_range else self.widths[0]
-        low = self.width_range[0] if self.width_range else self.widths[-1]
-        count = self.num_sampled_widths - 2
-        if self.width_range:
-            draws = torch.rand(count) * (high - low) + low
-            middle = sorted(draws.tolist(), reverse=True)
-        else:
-            candidates = self.widths[1:-1]
-            picks = torch.randperm(len(candidates))[:count].sort().values
-            middle = [candidates[i] for i in picks.tolist()]
-        return [high, *middle, low]
-
-    def prepare_batch(self, batch, stage):
-        """Augment (training only) and compute features once per batch.
-
-        Computed once per batch and stage, then shared by every width; a
-        training width at or above ``wide_fea_augment_from`` gets the
-        features of ``wide_fea_augment`` when the recipe sets one.
-
-        Returns
-        -------
-        features : torch.Tensor
-            ``(batch, time, feats)``.
-        targets : torch.Tensor
-            Class indices ``(batch,)`` (class probabilities
-            ``(batch, n_classes)`` after ``mixup``), replicated as
-            augmentation requires.
-        wavs : torch.Tensor
-            The (augmented) waveforms, replicated as the targets are.
-        """
-        if self._prepared is None or self._prepared[:2] != (batch, stage):
-            with torch.no_grad():
-                prepared = self._augment_and_featurize(batch, stage)
-            self._prepared = (batch, stage, prepared)
-        features, wide_features, targets, wavs = self._prepared[2]
-        width = self._training_width
-        lowest = self.wide_fea_augment_from
-        if (
-            wide_features is not None
-            and width is not None
-            and (width > lowest or math.isclose(width, lowest))
-        ):
-            features = wide_features
-        return features, targets, wavs
-
-    def _augment_and_featurize(self, batch, stage):
-        """Augmentation (training only), then features, of one batch.
-
-        Returns the features, those of ``wide_fea_augment`` (``None`` when
-        unset or not training), the targets and the waveforms.
-        """
-        batch = batch.to(self.device)
-        wavs, lens = batch.sig
-        targets = self.targets_of(batch)
-        if getattr(batch, "is_image", None) is not None:
-            clean = self._features_of_mixed_batch(batch, stage)
-        else:
-            wav_augment = getattr(self.hparams, "wav_augment", None)
-            if stage == sb.Stage.TRAIN and wav_augment is not None:
-                wavs, lens = wav_augment(wavs, lens)
-                targets = wav_augment.replicate_labels(targets)
-            mixup = getattr(self.hparams, "mixup", None)
-            if stage == sb.Stage.TRAIN and mixup is not None:
-                wavs, lens, targets = mixup(wavs, lens, targets)
-            clean = self.modules.compute_features(wavs)
-        features, wide_features = clean, None
-        fea_augment = getattr(self.hparams, "fea_augment", None)
-        if stage == sb.Stage.TRAIN and fea_augment is not None:
-            features, _ = fea_augment(clean, lens)
-            targets = fea_augment.replicate_labels(targets)
-            wavs = wavs.repeat(len(targets) // len(wavs), 1)
-        wide_fea_augment = getattr(self.hparams, "wide_fea_augment", None)
-        if stage == sb.Stage.TRAIN and wide_fea_augment is not None:
-            wide_features, _ = wide_fea_augment(clean, lens)
-            if wide_features.shape[0] != features.shape[0]:
-                raise ValueError(
-                    "wide_fea_augment must return as many examples as "
-                    f"fea_augment ({features.shape[0]}), got "
-                    f"{wide_features.shape[0]}: give both the same "
-                    "concat_original and repeat_augment"
-                )
-        return features, wide_features, targets, wavs
-
-    def _features_of_mixed_batch(self, batch, stage):
-        """Features of a batch of audio clips and spectrogram images.
-
-        A batch with ``is_image`` (see
-        :mod:`speechbrain_slimmable.dataio.spectrograms`) holds audio rows
-        (``sig``) and image rows (``image_feats``: log-mel features). Audio
-        rows get ``wav_augment`` and ``modules.compute_features``; image
-        rows get ``image_augment`` (log-mel augmentation, e.g.
-        :mod:`speechbrain_slimmable.log_mel_augment`) and
-        ``image_features`` (what turns log-mel into the model's input:
-        ``compute_features`` after its front end). Rows keep their order.
-        """
-        is_image = torch.as_tensor(batch.is_image, device=self.device)
-        image_rows = is_image.nonzero().squeeze(1)
-        wav_rows = (~is_image).nonzero().squeeze(1)
-        training = stage == sb.Stage.TRAIN
-        if training and (
-            self.teacher is not None
-            or getattr(self.hparams, "mixup", None) is not None
-        ):
-            raise ValueError(
-                "mixup and teacher_source need waveforms: train without "
-                "them when the training set holds spectrogram images"
-            )
-        parts = []
-        if len(wav_rows):
-            wavs, lens = batch.sig
-            wavs, lens = wavs[wav_rows], lens[wav_rows]
-            wav_augment = getattr(self.hparams, "wav_augment", None)
-            if training and wav_augment is not None:
-                wavs, lens = wav_augment(wavs, lens)
-                if len(wavs) != len(wav_rows):
-                    raise ValueError(
-                        "wav_augment must keep the batch size when images "
-                        "train beside audio: concat_original: False and no "
-                        "repeat_augment"
-                    )
-            parts.append((wav_rows, self.modules.compute_features(wavs)))
-        if len(image_rows):
-            image_features = getattr(self.hparams, "image_features", None)
-            if image_features is None:
-                raise ValueError(
-                    "the batch holds spectrogram images but the hparams "
-                    "have no image_features (log-mel to the model's input, "
-                    "e.g. !ref <compute_features> without its front end)"
-                )
-            log_mel = batch.image_feats.data[image_rows]
-            image_augment = getattr(self.hparams, "image_augment", None)
-            if training and image_augment is not None:
-                log_mel, _ = image_augment(
-                    log_mel, torch.ones(len(log_mel), device=self.device)
-                )
-            parts.append((image_rows, image_features(log_mel)))
-        shapes = {tuple(part.shape[1:]) for _, part in parts}
-        if len(shapes) > 1:
-            raise ValueError(
-                f"audio and images give features of shapes {sorted(shapes)}:"
-                " compute the audio's with the images' front end "
-                "(speechbrain_slimmable.lobes.features."
-                "SpectrogramImageFbank) and clips of the images' length"
-            )
-        _, first = parts[0]
-        features = first.new_empty(len(is_image), *first.shape[1:])
-        for rows, part in parts:
-            features[rows] = part
-        return features
-
-    def targets_of(self, batch):
-        """Class indices ``(batch,)`` of a batch (``command_encoded``)."""
-        targets = batch.command_encoded
-        if isinstance(targets, sb.dataio.batch.PaddedData):
-            targets = targets.data
-        return targets.reshape(-1).to(self.device)
-
-    @staticmethod
-    def logits_of(predictions):
-        """The ``(batch, n_classes)`` scores in ``compute_forward``'s output.
-
-        The output itself, or its first element (SpeechBrain recipes often
-        return ``(outputs, lens)``); log-probabilities work as logits.
-        """
-        if isinstance(predictions, (tuple, list)):
-            predictions = predictions[0]
-        return predictions.reshape(predictions.shape[0], -1)
 
     def compute_forward(self, batch, stage):
         """Logits of ``modules.model`` at its current width.

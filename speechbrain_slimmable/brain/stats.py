@@ -252,8 +252,20 @@ class WidthStatsMixin:
                 )
         elif logger is not None:
             logger.log_stats(
-                stats_meta=self._test_meta(), test_stats=readable_stats(stats)
+                stats_meta=self._test_meta(),
+                **{self._evaluated_stats(): readable_stats(stats)},
             )
+
+    def _evaluated_stats(self):
+        """The log's name for an evaluation: ``test_stats``, or
+        ``valid_stats`` while ``evaluated_split`` is ``"valid"`` (a recipe
+        that evaluates its chosen model on the validation split too)."""
+        split = getattr(self, "evaluated_split", "test")
+        if split not in ("valid", "test"):
+            raise ValueError(
+                f"evaluated_split must be 'valid' or 'test', got {split!r}"
+            )
+        return f"{split}_stats"
 
     def _test_meta(self):
         """The epoch of the evaluated supernet, for the test's log line."""
@@ -298,7 +310,8 @@ class WidthStatsMixin:
             )
         else:
             train_logger.log_stats(
-                stats_meta=self._test_meta(), test_stats=readable_stats(widths)
+                stats_meta=self._test_meta(),
+                **{self._evaluated_stats(): readable_stats(widths)},
             )
 
     def width_accuracies(self):

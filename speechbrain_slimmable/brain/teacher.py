@@ -2,9 +2,8 @@
 
 Transformers trained on little data gain from a strong CNN teacher (DeiT,
 Touvron et al., 2021); an ensemble of trained networks can teach one like
-them (Hinton et al., 2015; for this project's CNN it did not pay: README,
-table ``ensemble``). ``SandwichBrain`` loads one or several model folders
-when the recipe sets ``teacher_source`` and distils the widest width from
+them (Hinton et al., 2015). ``SandwichBrain`` loads one or several model
+folders when the recipe sets ``teacher_source`` and distils the widest width from
 them, on top of the in-place distillation of the narrower widths from the
 widest.
 

@@ -127,6 +127,13 @@ def test_each_epoch_logs_its_time_and_the_time_left(trained):
     assert len(epochs) == 2
     assert all("epoch time (min)" in line for line in epochs)
     assert "time left (min): 0.0" in epochs[-1]
+    # The chosen model is evaluated on the validation, then the test split,
+    # each named as what it is.
+    loaded = [
+        line for line in log.splitlines() if line.startswith("Epoch loaded")
+    ]
+    assert "valid width 1 accuracy" in loaded[-2]
+    assert "test width 1 accuracy" in loaded[-1]
 
 
 def test_a_mixed_batch_featurizes_each_row_from_its_own_source(

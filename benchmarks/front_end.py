@@ -26,9 +26,8 @@ import torch
 from benchmarks.options import table_parser, write_table
 from speechbrain_slimmable.dataio.spectrograms import decode_image, word_of
 from speechbrain_slimmable.lobes.features import (
-    PIXEL_OFFSET,
-    PIXEL_SCALE,
     SpectrogramImageFbank,
+    pixels_from_log_mel,
 )
 
 
@@ -72,9 +71,8 @@ def compare(data_folder):
         signal, _ = sf.read(wav, dtype="float32")
         with torch.no_grad():
             log_mel = fbank(torch.from_numpy(centred(signal)).unsqueeze(0))[0]
-        ours = (log_mel * PIXEL_SCALE + PIXEL_OFFSET).round().clamp(0, 255)
+        ours = pixels_from_log_mel(log_mel).numpy().astype(np.float32)
         theirs = decode_image(image).astype(np.float32)
-        ours = ours.numpy()
         correlations.append(
             float(np.corrcoef(ours.ravel(), theirs.ravel())[0, 1])
         )

@@ -37,13 +37,12 @@ from speechbrain_slimmable.dataio.audio import fit_to_window
 from speechbrain_slimmable.dataio.background_noise import prepare_noise_csv
 from speechbrain_slimmable.dataio.folders import speaker_of
 from speechbrain_slimmable.dataio.manifests import (
+    CSV_COLUMNS,
+    join_manifests,
     keep_training_speakers,
     merge_training_splits,
 )
-from speechbrain_slimmable.dataio.spectrograms import (
-    join_manifests,
-    prepare_spectrograms,
-)
+from speechbrain_slimmable.dataio.spectrograms import prepare_spectrograms
 from speechbrain_slimmable.dataio.synthetic import make_synthetic_kws
 from speechbrain_slimmable.inference.serving.publishing import (
     file_sha256,
@@ -160,7 +159,10 @@ def add_spectrograms(hparams, manifests):
     image_manifest = os.path.join(save, "spectrograms.csv")
     sources = [manifests["train"]] if hparams.get("train_wavs", True) else []
     joined = os.path.join(save, "train_with_images.csv")
-    run_on_main(join_manifests, args=[[*sources, image_manifest], joined])
+    run_on_main(
+        join_manifests,
+        args=[[*sources, image_manifest], joined, (*CSV_COLUMNS, "image")],
+    )
     images = os.path.join(save, "spectrograms.npy")
     return dict(manifests, train=joined, images=images)
 

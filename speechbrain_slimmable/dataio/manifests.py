@@ -50,13 +50,58 @@ def merge_training_splits(manifests, train_splits):
     joined = os.path.join(
         os.path.dirname(manifests["train"]), "+".join(train_splits) + ".csv"
     )
-    with open(joined, "w", encoding="utf-8") as out:
-        for index, split in enumerate(train_splits):
-            with open(manifests[split], encoding="utf-8") as part:
-                lines = part.readlines()
-            out.writelines(lines if index == 0 else lines[1:])
+    join_manifests([manifests[split] for split in train_splits], joined)
     kept = {k: v for k, v in manifests.items() if k not in train_splits}
     return dict(kept, train=joined)
+
+
+def join_manifests(paths, joined, columns=None):
+    """Write the rows of several manifests into one.
+
+    Arguments
+    ---------
+    paths : list of str
+        The manifests, in order.
+    joined : str
+        The manifest to write.
+    columns : sequence of str, optional
+        Its columns (default: those of the first manifest); a row without
+        one of them (a WAV clip's ``image``) gets it empty.
+
+    Returns
+    -------
+    str
+        ``joined``.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> root = tempfile.mkdtemp()
+    >>> a, b = os.path.join(root, "a.csv"), os.path.join(root, "b.csv")
+    >>> with open(a, "w") as f:
+    ...     _ = f.write("ID,duration,wav,start,stop,command\\n"
+    ...                 "w,1.0,x.wav,0,16000,yes\\n")
+    >>> with open(b, "w") as f:
+    ...     _ = f.write("ID,duration,wav,start,stop,command,image\\n"
+    ...                 "i,1.0,,0,0,no,0\\n")
+    >>> path = join_manifests([a, b], os.path.join(root, "ab.csv"),
+    ...                       columns=(*CSV_COLUMNS, "image"))
+    >>> with open(path) as f:
+    ...     [(r["ID"], r["image"]) for r in csv.DictReader(f)]
+    [('w', ''), ('i', '0')]
+    """
+    if columns is None:
+        with open(paths[0], encoding="utf-8", newline="") as f:
+            columns = csv.DictReader(f).fieldnames
+
+    def rows():
+        for path in paths:
+            with open(path, encoding="utf-8", newline="") as f:
+                for row in csv.DictReader(f):
+                    yield {column: row.get(column, "") for column in columns}
+
+    write_csv(joined, rows(), columns)
+    return joined
 
 
 def keep_training_speakers(manifest, fraction, seed):

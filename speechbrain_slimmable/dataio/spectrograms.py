@@ -20,6 +20,7 @@ import os
 import numpy as np
 
 from speechbrain_slimmable.dataio.folders import speaker_of
+from speechbrain_slimmable.dataio.manifests import CSV_COLUMNS, write_csv
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,6 @@ IMAGE_FOLDER_LABELS = {
     "_background_noise_": "_silence_",
     "_silence_": "_silence_",
 }
-MANIFEST_COLUMNS = ("ID", "duration", "wav", "start", "stop", "command")
 
 
 def word_of(path):
@@ -206,10 +206,7 @@ def prepare_spectrograms(folder, save_folder, task="12", exclude_speakers=()):
     logger.info("%s: decoding %d images once", folder, len(kept))
     images = np.stack([decode_image(path) for path, _ in kept])
     np.save(array_path, images)
-    with open(manifest, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=[*MANIFEST_COLUMNS, "image"])
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(manifest, rows, (*CSV_COLUMNS, "image"))
     return manifest, array_path
 
 
@@ -220,36 +217,3 @@ def _same_manifest(manifest, rows):
     with open(manifest, encoding="utf-8", newline="") as f:
         old = [(r["ID"], r["command"]) for r in csv.DictReader(f)]
     return old == [(r["ID"], r["command"]) for r in rows]
-
-
-def join_manifests(paths, joined, columns=(*MANIFEST_COLUMNS, "image")):
-    """Write the rows of several manifests into one, ``image`` filled in.
-
-    Rows without an ``image`` column (WAV clips) get an empty one.
-
-    Example
-    -------
-    >>> import tempfile
-    >>> root = tempfile.mkdtemp()
-    >>> a, b = os.path.join(root, "a.csv"), os.path.join(root, "b.csv")
-    >>> with open(a, "w") as f:
-    ...     _ = f.write("ID,duration,wav,start,stop,command\\n"
-    ...                 "w,1.0,x.wav,0,16000,yes\\n")
-    >>> with open(b, "w") as f:
-    ...     _ = f.write("ID,duration,wav,start,stop,command,image\\n"
-    ...                 "i,1.0,,0,0,no,0\\n")
-    >>> path = join_manifests([a, b], os.path.join(root, "ab.csv"))
-    >>> with open(path) as f:
-    ...     [(r["ID"], r["image"]) for r in csv.DictReader(f)]
-    [('w', ''), ('i', '0')]
-    """
-    with open(joined, "w", newline="", encoding="utf-8") as out:
-        writer = csv.DictWriter(out, fieldnames=list(columns))
-        writer.writeheader()
-        for path in paths:
-            with open(path, encoding="utf-8", newline="") as f:
-                for row in csv.DictReader(f):
-                    writer.writerow(
-                        {column: row.get(column, "") for column in columns}
-                    )
-    return joined

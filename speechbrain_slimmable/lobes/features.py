@@ -45,6 +45,20 @@ def log_mel_from_pixels(pixels):
     return (pixels.float() - PIXEL_OFFSET) / PIXEL_SCALE
 
 
+def pixels_from_log_mel(log_mel):
+    """The 8-bit grey levels that encode log-mel features, as the images do
+    (the inverse of :func:`log_mel_from_pixels` up to rounding).
+
+    Example
+    -------
+    >>> pixels = torch.tensor([0, 100, 255], dtype=torch.uint8)
+    >>> bool((pixels_from_log_mel(log_mel_from_pixels(pixels)) == pixels).all())
+    True
+    """
+    pixels = torch.round(log_mel * PIXEL_SCALE + PIXEL_OFFSET).clamp(0, 255)
+    return pixels.to(torch.uint8)
+
+
 def hz_to_htk_mel(hz):
     """HTK's mel scale, ``1127 ln(1 + f / 700)``.
 

@@ -17,18 +17,19 @@ import torch
 from hyperpyyaml import load_hyperpyyaml
 from PIL import Image
 
+from benchmarks.front_end import centred, wav_of
 from conftest import REPO, load_recipe_module
 from speechbrain_slimmable.dataio.folders import speaker_of
+from speechbrain_slimmable.dataio.spectrograms import decode_image
 from speechbrain_slimmable.dataio.synthetic import (
     DEFAULT_CLASSES,
     make_synthetic_kws,
 )
 from speechbrain_slimmable.inference import SlimmableKWSClassifier
 from speechbrain_slimmable.lobes.features import (
-    PIXEL_OFFSET,
-    PIXEL_SCALE,
     SpectrogramImageFbank,
     log_mel_from_pixels,
+    pixels_from_log_mel,
 )
 
 YAML = REPO / "recipes" / "GSC" / "hparams" / "tcresnet_spectrograms.yaml"
@@ -38,8 +39,7 @@ RATE = 16000
 def save_image(path, log_mel):
     """Write log-mel features as an 8-bit JPG, as the images were made."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    pixels = torch.round(log_mel * PIXEL_SCALE + PIXEL_OFFSET).clamp(0, 255)
-    Image.fromarray(pixels.to(torch.uint8).numpy()).save(path, quality=90)
+    Image.fromarray(pixels_from_log_mel(log_mel).numpy()).save(path, quality=90)
 
 
 @pytest.fixture(scope="module")
@@ -186,21 +186,13 @@ def test_the_front_end_reproduces_the_real_images(real_data):
     fbank = SpectrogramImageFbank()
     correlations = []
     for image in sorted(pairs.glob("*/*.jpg"))[::50]:
-        stem, word = image.stem.rsplit(".", 1)
-        label = image.parent.name
-        wav = real_data / "gsc12_dev" / label / f"{stem}.wav"
-        if label == "unknown":
-            wav = real_data / "gsc12_dev" / "_unknown_" / f"{word}_{stem}.wav"
+        wav = wav_of(image, real_data)
         if not wav.is_file():  # a few images have no WAV in gsc12_dev
             continue
         signal, _ = sf.read(wav, dtype="float32")
         # The images' clips were padded on both sides, the WAVs at the end.
-        signal = np.trim_zeros(signal, "b")
-        pad = RATE - len(signal)
-        signal = np.pad(signal, (pad // 2, pad - pad // 2))
-        ours = fbank(torch.from_numpy(signal).unsqueeze(0))[0]
-        with Image.open(image) as opened:
-            theirs = log_mel_from_pixels(torch.from_numpy(np.array(opened)))
+        ours = fbank(torch.from_numpy(centred(signal)).unsqueeze(0))[0]
+        theirs = log_mel_from_pixels(torch.from_numpy(decode_image(image)))
         pair = torch.stack([ours.flatten(), theirs.flatten()])
         correlations.append(float(torch.corrcoef(pair)[0, 1]))
     assert len(correlations) >= 40

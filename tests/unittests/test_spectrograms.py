@@ -11,12 +11,12 @@ from PIL import Image
 from speechbrain_slimmable.dataio.folders import speaker_of
 from speechbrain_slimmable.dataio.spectrograms import prepare_spectrograms
 from speechbrain_slimmable.lobes.features import (
-    PIXEL_OFFSET,
     PIXEL_SCALE,
     SpectrogramImageFbank,
     log_mel_from_pixels,
     mel_weights,
     pixel_range,
+    pixels_from_log_mel,
 )
 from speechbrain_slimmable.log_mel_augment import (
     LogMelGain,
@@ -25,18 +25,14 @@ from speechbrain_slimmable.log_mel_augment import (
 )
 
 
-def pixels_of(log_mel):
-    """The 8-bit image of log-mel features, as the images were written."""
-    pixels = torch.round(log_mel * PIXEL_SCALE + PIXEL_OFFSET).clamp(0, 255)
-    return pixels.to(torch.uint8).numpy()
-
-
 def write_images(folder, clips):
     """Write ``{relative path: log-mel}`` as JPG images under ``folder``."""
     for name, log_mel in clips.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(pixels_of(log_mel)).save(path, quality=95)
+        Image.fromarray(pixels_from_log_mel(log_mel).numpy()).save(
+            path, quality=95
+        )
 
 
 def test_mel_filters_follow_tensorflows_layout():
@@ -53,7 +49,7 @@ def test_the_front_end_is_the_inverse_of_the_image_mapping():
     fbank = SpectrogramImageFbank()
     log_mel = fbank(torch.randn(3, 16000) * 0.05)
     assert log_mel.shape == (3, 98, 40)
-    decoded = log_mel_from_pixels(torch.from_numpy(pixels_of(log_mel)))
+    decoded = log_mel_from_pixels(pixels_from_log_mel(log_mel))
     # Quantised to 8 bits: at most half a grey level apart.
     assert float((decoded - log_mel).abs().max()) <= 0.5 / PIXEL_SCALE + 1e-4
     low, high = pixel_range()

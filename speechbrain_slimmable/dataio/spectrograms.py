@@ -127,7 +127,7 @@ def decode_image(path):
     from PIL import Image
 
     with Image.open(path) as image:
-        return np.asarray(image.convert("L"), dtype=np.uint8)
+        return np.array(image.convert("L"), dtype=np.uint8)
 
 
 def prepare_spectrograms(folder, save_folder, task="12", exclude_speakers=()):

@@ -19,6 +19,7 @@ TABLES = {
     "learning-curve": "benchmarks.learning_curve",
     "detection": "benchmarks.detection",
     "thresholds": "benchmarks.thresholds",
+    "cascade": "benchmarks.cascade",
     "streams": "benchmarks.streams",
     "stream-changes": "benchmarks.stream_changes",
     "changes": "benchmarks.changes",

@@ -100,11 +100,23 @@ def check_requirements(args):
 
 
 def real_time_factor(
-    classifier, wav, onnx=None, width=None, chunk=0.1, score_every=None
+    classifier,
+    wav,
+    onnx=None,
+    width=None,
+    chunk=0.1,
+    score_every=None,
+    **options,
 ):
-    """Seconds of compute per second of audio of the live loop."""
+    """Seconds of compute per second of audio of the live loop; ``options``
+    go to ``build_detector`` (e.g. ``cascade`` and ``gate``)."""
     detector = build_detector(
-        classifier, width, onnx=onnx, hop=HOP, score_every=score_every
+        classifier,
+        width,
+        onnx=onnx,
+        hop=HOP,
+        score_every=score_every,
+        **options,
     )
     size = round(chunk * classifier.hparams.sample_rate)
     chunks = [wav[i : i + size] for i in range(0, wav.numel(), size)]
@@ -124,7 +136,8 @@ def plot(curves, path):
     figure, axes = pyplot.subplots(figsize=(6, 4.5))
     for width, curve in curves.items():
         points = sorted((r["fa_per_hour"], 100 * r["frr"]) for r in curve)
-        axes.plot(*zip(*points), marker=".", label=f"width {width}")
+        name = f"width {width}" if str(width)[0].isdigit() else str(width)
+        axes.plot(*zip(*points), marker=".", label=name)
     axes.set_xscale("symlog", linthresh=1)
     axes.set_xlabel("false alarms per hour")
     axes.set_ylabel("false rejection rate (%)")

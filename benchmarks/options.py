@@ -75,12 +75,27 @@ def runs_parser(name, description):
 
 
 def add_data_options(parser):
-    """``--data_folder``, ``--noise_folder``, ``--data_seed`` and ``--seed``
-    of the streams built from the recipe's speaker split."""
+    """``--data_folder``, ``--noise_folder``, ``--data_seed``, ``--seed``,
+    ``--other_passes`` and ``--gap`` of the streams built from the
+    recipe's speaker split."""
     parser.add_argument("--data_folder", required=True)
     parser.add_argument("--noise_folder", required=True)
     parser.add_argument("--data_seed", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--other_passes",
+        type=int,
+        default=1,
+        help="times each other word (_unknown_) is placed per pass",
+    )
+    parser.add_argument(
+        "--gap",
+        type=float,
+        nargs=2,
+        default=(1.0, 10.0),
+        metavar=("LOW", "HIGH"),
+        help="seconds of noise alone between two words (uniform range)",
+    )
 
 
 def last_option(command, option):

@@ -76,13 +76,20 @@ def load_classifier(source):
 
 
 def split_streams(args, split, passes, sample_rate):
-    """Streams of one split: (wav, words) pairs, built lazily."""
+    """Streams of one split: (wav, words) pairs, built lazily; each other
+    word (``_unknown_``) placed ``args.other_passes`` times a pass, words
+    ``args.gap`` seconds apart."""
     items = [
         (path, label)
         for path, label in list_labelled_wavs(args.data_folder)
         if label != "_silence_"  # noise clips: the bed stands for them
     ]
     parts = split_by_speaker(items, seed=args.data_seed)
+    words = [
+        item
+        for item in parts[split]
+        for _ in range(args.other_passes if item[1] == "_unknown_" else 1)
+    ]
     low, high = NOISE_PARTS[split]
     noise = [
         (os.path.join(args.noise_folder, name), low, high)
@@ -91,7 +98,7 @@ def split_streams(args, split, passes, sample_rate):
     ]
     seed = f"{args.seed}:{split}"
     return build_streams(
-        parts[split], noise, seed, passes, sample_rate=sample_rate
+        words, noise, seed, passes, gap=tuple(args.gap), sample_rate=sample_rate
     )
 
 

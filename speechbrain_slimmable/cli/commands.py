@@ -160,32 +160,88 @@ def run_eval(args):
 
 
 def run_eval_detection(args, classifier, widths):
-    """Print keywords found and false alarms per width on a recording."""
+    """Print keywords found, false alarms and the DET curve of each
+    detector (each width, a cascade, or ONNX files) on a recording."""
     from speechbrain_slimmable.inference.evaluation.recording import (
-        detection_rows,
+        FA_POINTS,
         read_truth,
+        score_recording,
     )
 
     if args.truth is None:
-        raise ValueError("eval --detection needs --truth CSV (label,start,end)")
+        raise ValueError(
+            "eval --detection needs --truth FILE (a CSV label,start,end or "
+            "a JSON list of such objects)"
+        )
     words = read_truth(args.truth)
-    rows = detection_rows(
-        classifier, args.detection, words, widths, args.threshold
-    )
+    detectors = detection_detectors(args, widths)
+    rows = []
+    for name, options in detectors:
+        scored = score_recording(
+            classifier,
+            args.detection,
+            words,
+            threshold=args.threshold,
+            **options,
+        )
+        rows.append({"detector": name, **scored})
     if args.json:
         result = {
             "source": args.source,
             "detection": args.detection,
             "truth": args.truth,
-            "widths": rows,
+            "detectors": rows,
         }
         print(json.dumps(result))
         return
     print(f"{rows[0]['keywords']} keywords in {args.detection}")
     for row in rows:
         row["false_alarms_per_hour"] = round(row["false_alarms_per_hour"], 1)
-    columns = ["width", "found", "recall", "false_alarms"]
-    print(table(rows, columns + ["false_alarms_per_hour"]))
+        for fa in FA_POINTS:
+            row[f"FRR@{fa:g}FA/h"] = f"{100 * row['frr_at'][fa]:.1f}%"
+    columns = ["detector", "threshold", "found", "recall", "false_alarms"]
+    columns += ["false_alarms_per_hour"]
+    print(table(rows, columns + [f"FRR@{fa:g}FA/h" for fa in FA_POINTS]))
+    for row in rows:
+        print(f"\nDET of {row['detector']} (each threshold where it moves):")
+        points, last = [], None
+        for point in row["det"]:
+            if (point["frr"], point["false_alarms"]) != last:
+                last = (point["frr"], point["false_alarms"])
+                points.append(
+                    {
+                        "threshold": point["threshold"],
+                        "FRR": f"{100 * point['frr']:.1f}%",
+                        "FA/h": round(point["fa_per_hour"], 1),
+                    }
+                )
+        print(table(points, ["threshold", "FRR", "FA/h"]))
+
+
+def detection_detectors(args, widths):
+    """``(name, build_detector options)`` of each detector ``eval
+    --detection`` scores: the cascade (on the ONNX files if given), else
+    each ONNX file, else each width.
+
+    Example
+    -------
+    >>> import argparse
+    >>> args = argparse.Namespace(cascade="0.25:1.0", gate=0.2, onnx=[])
+    >>> detection_detectors(args, [1.0])
+    [('cascade 0.25:1.0', {'cascade': '0.25:1.0', 'gate': 0.2})]
+    >>> args = argparse.Namespace(cascade=None, gate=None, onnx=["a.onnx"])
+    >>> detection_detectors(args, [1.0, 0.5])
+    [('a.onnx', {'onnx': 'a.onnx'})]
+    """
+    if args.cascade is not None:
+        options = {"cascade": args.cascade, "gate": args.gate}
+        if args.onnx:
+            options["onnx"] = args.onnx
+        name = "cascade" if args.cascade is True else f"cascade {args.cascade}"
+        return [(name, options)]
+    if args.onnx:
+        return [(path, {"onnx": path}) for path in args.onnx]
+    return [(f"width {width}", {"width": width}) for width in widths]
 
 
 def run_export(args):
@@ -219,24 +275,39 @@ def run_export(args):
 def run_detect(args):
     """Print each file's keyword events as they are decided, or JSON."""
     from speechbrain_slimmable.inference.streaming.pretrained_detector import (
+        CASCADE_KEY,
         DEFAULT_THRESHOLD,
         THRESHOLD_KEY,
     )
 
     classifier = load(args)
-    if args.threshold is None and not hasattr(
-        classifier.hparams, THRESHOLD_KEY
-    ):
+    measured = CASCADE_KEY if args.cascade else THRESHOLD_KEY
+    if args.threshold is None and not hasattr(classifier.hparams, measured):
+        fallback = (
+            "the wide width's threshold"
+            if args.cascade
+            else str(DEFAULT_THRESHOLD)
+        )
         print(
-            f"{args.source} has no {THRESHOLD_KEY} (none was measured for "
-            f"it): firing at {DEFAULT_THRESHOLD}; pass --threshold",
+            f"{args.source} has no {measured} (none was measured for "
+            f"it): firing at {fallback}; pass --threshold",
             file=sys.stderr,
         )
+    onnx = args.onnx
+    if onnx and not args.cascade:
+        if len(onnx) > 1:
+            raise ValueError(
+                "detect runs one ONNX file (two only with --cascade: the "
+                f"narrow width's, then the wide width's), got {len(onnx)}"
+            )
+        onnx = onnx[0]
     options = {
         "threshold": args.threshold,
-        "onnx": args.onnx,
+        "onnx": onnx,
         "score_every": args.score_every,
     }
+    if args.cascade:
+        options.update(cascade=args.cascade, gate=args.gate)
     if args.width is not None:
         options["width"] = args.width
     rows = []

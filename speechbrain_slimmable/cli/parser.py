@@ -7,10 +7,15 @@ Subcommands (each takes ``--source``, a model folder or a hub id)::
     speechbrain-slimmable eval --source S (--data DIR | --manifest CSV)
                                [--widths W ...] [--onnx FILE.onnx ...]
                                [--per-class] [--json]
+    speechbrain-slimmable eval --source S --detection AUDIO --truth FILE
+                               [--widths W ... | --onnx FILE.onnx ...]
+                               [--cascade [NARROW:WIDE]] [--gate G]
+                               [--threshold T] [--json]
     speechbrain-slimmable export --source S --width W --out FILE.onnx
                                  [--quantize] [--features-only]
     speechbrain-slimmable detect --source S [--width W] [--threshold T]
-                                 [--onnx FILE.onnx] [--score-every SECONDS]
+                                 [--onnx FILE.onnx ...] [--score-every SECONDS]
+                                 [--cascade [NARROW:WIDE]] [--gate G]
                                  [--json] FILE...
     speechbrain-slimmable from-recipe --hparams YAML --checkpoint CKPT
                                       --out FOLDER [--features KEY ...]
@@ -158,8 +163,8 @@ def build_parser():
     evaluate.add_argument(
         "--truth",
         metavar="CSV",
-        help="with --detection: the recording's words, columns label, start, "
-        "end (seconds)",
+        help="with --detection: the recording's words, a CSV with the columns "
+        "label, start, end (seconds), or a .json list of such objects",
     )
     evaluate.add_argument(
         "--threshold",
@@ -167,6 +172,7 @@ def build_parser():
         help="with --detection: posterior to fire at (default: the model "
         "folder's)",
     )
+    add_cascade_options(evaluate, "with --detection: ")
     evaluate.add_argument(
         "--widths",
         type=float,
@@ -233,9 +239,12 @@ def build_parser():
     )
     detect.add_argument(
         "--onnx",
+        nargs="+",
         metavar="FILE.onnx",
-        help="run this exported file with onnxruntime instead of PyTorch",
+        help="run this exported file with onnxruntime instead of PyTorch "
+        "(with --cascade: the narrow width's file, then the wide width's)",
     )
+    add_cascade_options(detect)
     detect.add_argument(
         "--score-every",
         type=float,
@@ -305,3 +314,23 @@ def build_parser():
     )
     from_recipe.set_defaults(run=run_from_recipe)
     return parser
+
+
+def add_cascade_options(command, prefix=""):
+    """``--cascade [NARROW:WIDE]`` and ``--gate G`` of a subcommand."""
+    command.add_argument(
+        "--cascade",
+        nargs="?",
+        const=True,
+        metavar="NARROW:WIDE",
+        help=prefix + "a width cascade: the narrow width scores every window, "
+        "the wide one re-scores the windows where a keyword reaches the "
+        "gate, and decides (e.g. 0.25:1.0; alone: the model folder's "
+        "measured cascade)",
+    )
+    command.add_argument(
+        "--gate",
+        type=float,
+        help="with --cascade: narrow posterior of a keyword at which a "
+        "window is re-scored (default: the model folder's)",
+    )

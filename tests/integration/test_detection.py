@@ -6,6 +6,7 @@ the defaults, 9 windows and 3, 1.1 s), so with 0.1 s chunks at most 1.2 s
 after the end of the event's window.
 """
 
+import csv
 import io
 import json
 import wave
@@ -439,12 +440,29 @@ def test_eval_scores_detection_against_a_truth_file(capsys):
         cli.main(argv + ["--truth", str(samples / "stream.csv"), "--json"]) == 0
     )
     text, result = capsys.readouterr().out.split("\n{")
-    rows = json.loads("{" + result)["widths"]
-    assert [row["width"] for row in rows] == [1.0, 0.25]
+    rows = json.loads("{" + result)["detectors"]
+    assert [row["detector"] for row in rows] == ["width 1.0", "width 0.25"]
     assert all(row["keywords"] == 4 and row["found"] >= 3 for row in rows)
-    assert "false_alarms_per_hour" in text
+    assert all(0 <= row["frr_at"]["12.0"] <= 0.25 for row in rows)
+    assert "false_alarms_per_hour" in text and "DET of width 0.25" in text
     assert cli.main(argv) == 1  # no --truth
     assert "needs --truth" in capsys.readouterr().err
+
+
+def test_eval_scores_a_cascade_against_a_json_truth(capsys, tmp_path):
+    samples = MODEL.parents[1] / "samples"
+    with open(samples / "stream.csv") as stream:
+        words = list(csv.DictReader(stream))
+    truth = tmp_path / "truth.json"
+    truth.write_text(json.dumps(words))
+    argv = ["eval", "--source", str(MODEL), "--detection"]
+    argv += [str(samples / "stream.wav"), "--truth", str(truth), "--json"]
+    assert cli.main(argv + ["--cascade", "0.25:1.0", "--gate", "0.1"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["detectors"]
+    assert row["detector"] == "cascade 0.25:1.0"
+    assert row["keywords"] == 4 and row["found"] >= 3
+    assert cli.main(argv + ["--cascade", "0.5:1.0"]) == 1  # no gate measured
+    assert "no gate measured" in capsys.readouterr().err
 
 
 def test_classify_reads_a_folder(capsys):

@@ -15,6 +15,7 @@ import numpy
 NEVER_REPORTED = ("_unknown_", "_silence_")
 DEFAULT_THRESHOLD = 0.8
 DEFAULT_SMOOTHING = 9  # windows; chosen on valid streams (benchmarks streams)
+DECISIONS = ("posterior", "margin")
 
 
 class Event(collections.namedtuple("Event", "label start end score")):
@@ -44,6 +45,18 @@ class EventDecoder:
     so a word fires once however long it lasts. ``_unknown_`` and
     ``_silence_`` are never reported.
 
+    Two stricter decisions, for fewer false alarms on speech:
+
+    * ``decision="margin"`` scores each keyword by its smoothed posterior
+      minus the highest smoothed posterior of any other class (``_unknown_``
+      and ``_silence_`` included), so a keyword fires only when it clearly
+      leads; the threshold is then a margin in (0, 1].
+    * ``one_per_word=True`` gives a spoken word one event across labels:
+      after an event no keyword fires until every keyword's score has
+      fallen below ``release`` times its threshold (by default only the
+      label that fired waits, and another label may fire on the same word
+      once the ``refractory`` windows have passed).
+
     Only the last ``smoothing`` windows are kept: memory does not grow with
     the length of the stream.
 
@@ -66,6 +79,12 @@ class EventDecoder:
         Windows after an event's peak during which no event starts.
     release : float
         Fraction of the threshold below which a keyword re-arms.
+    decision : str
+        ``"posterior"`` (the smoothed posterior) or ``"margin"`` (its lead
+        over the next class).
+    one_per_word : bool
+        After an event, wait until every keyword has fallen below its
+        release level before any fires again.
 
     Example
     -------
@@ -76,6 +95,10 @@ class EventDecoder:
     [[], [], [Event(label='yes', start=0.5, end=1.5, score=0.9)], []]
     >>> decoder.flush()
     []
+    >>> margin = EventDecoder(["_unknown_", "yes", "no"], threshold=0.5,
+    ...     smoothing=1, lookahead=0, decision="margin")
+    >>> margin.push([0.25, 0.5, 0.25]), margin.push([0.0, 0.75, 0.25])
+    ([], [Event(label='yes', start=0.1, end=1.1, score=0.5)])
     """
 
     def __init__(
@@ -88,11 +111,20 @@ class EventDecoder:
         lookahead=3,
         refractory=10,
         release=0.5,
+        decision="posterior",
+        one_per_word=False,
     ):
         if smoothing < 1 or lookahead < 0 or refractory < 0:
             raise ValueError(
                 "smoothing must be >= 1, lookahead and refractory >= 0"
             )
+        if decision not in DECISIONS:
+            raise ValueError(
+                f"decision must be one of {', '.join(DECISIONS)}, "
+                f"got {decision!r}"
+            )
+        self.decision = decision
+        self.one_per_word = one_per_word
         self.labels = list(labels)
         self.window = window
         self.hop = hop
@@ -112,6 +144,7 @@ class EventDecoder:
         self._candidate = None
         self._armed = self.keywords.copy()
         self._quiet_until = 0
+        self._word_open = False  # one_per_word: the last word not yet over
 
     def push(self, posteriors):
         """Add the posteriors of the next window; returns decided events.
@@ -133,13 +166,17 @@ class EventDecoder:
             self._sum -= self._recent[0][1]
         self._recent.append((index, raw))
         self._sum += raw
-        smooth = self._sum / len(self._recent)
-        self._armed |= smooth < self.release
+        smooth = self._score(self._sum / len(self._recent))
+        released = smooth < self.release
+        self._armed |= released
+        if self._word_open and released[self.keywords].all():
+            self._word_open = False
         above = self._armed & (smooth >= self.thresholds)
         if (
             self._candidate is None
             and above.any()
             and index >= self._quiet_until
+            and not self._word_open
         ):
             self._candidate = _Candidate(index + self.lookahead, self._recent)
         if self._candidate is None:
@@ -153,12 +190,20 @@ class EventDecoder:
         """Decide a pending candidate at the end of the audio."""
         return [] if self._candidate is None else [self._decide()]
 
+    def _score(self, smooth):
+        """Each class's decision score from its smoothed posterior."""
+        if self.decision == "posterior":
+            return smooth
+        first, second = numpy.sort(smooth)[-2:][::-1]
+        return smooth - numpy.where(smooth == first, second, first)
+
     def _decide(self):
         """Turn the candidate into an event and start the quiet period."""
         candidate, self._candidate = self._candidate, None
         best = candidate.best_class
         peak = int(candidate.peak_index[best])
         self._armed[best] = False
+        self._word_open = self.one_per_word
         self._quiet_until = peak + self.refractory
         start = round(peak * self.hop, 6)
         return Event(

@@ -17,8 +17,13 @@ import numpy
 import torch
 
 from speechbrain_slimmable.inference.serving.fbank import split_front_end
+from speechbrain_slimmable.inference.streaming.cascade import (
+    CascadeScorer,
+    parse_cascade,
+)
 from speechbrain_slimmable.inference.streaming.events import (
     DEFAULT_THRESHOLD,
+    NEVER_REPORTED,
     EventDecoder,
 )
 from speechbrain_slimmable.inference.streaming.shared_frames import (
@@ -31,6 +36,8 @@ from speechbrain_slimmable.inference.streaming.sliding_windows import (
 from speechbrain_slimmable.nnet.width import resolve_width
 
 THRESHOLD_KEY = "detection_threshold"
+CASCADE_KEY = "detection_cascade"
+CASCADE_FIELDS = ("narrow", "wide", "gate", "threshold")
 
 
 def build_detector(
@@ -41,6 +48,8 @@ def build_detector(
     hop=0.1,
     name="stream",
     score_every=None,
+    cascade=None,
+    gate=None,
     **options,
 ):
     """A :class:`SlidingWindowDetector` for a classifier.
@@ -59,6 +68,8 @@ def build_detector(
         Run this exported file instead of PyTorch (see
         :func:`window_scorer`); its default threshold is that of the
         width its metadata names (else of ``width``, else the widest).
+        With ``cascade``, two of them: the narrow width's and the wide
+        width's.
     hop : float
         Seconds between window starts.
     name : str
@@ -66,9 +77,19 @@ def build_detector(
     score_every : float, optional
         Seconds of audio between scoring calls (default: every hop); see
         :class:`SlidingWindowDetector`.
+    cascade : str, tuple or True, optional
+        Run a width cascade (:mod:`~speechbrain_slimmable.inference.
+        streaming.cascade`) instead of one width: ``"NARROW:WIDE"`` or
+        ``(narrow, wide)``, or True for the one the model folder measured
+        (``detection_cascade``, see :func:`default_cascade`). Its
+        threshold and gate default to the folder's for those widths (the
+        threshold else to the wide width's).
+    gate : float, optional
+        With ``cascade``: the narrow posterior of a keyword at which a
+        window is scored again at the wide width.
     **options : dict
         Passed to :class:`EventDecoder` (``smoothing``, ``lookahead``,
-        ``refractory``, ``release``).
+        ``refractory``, ``release``, ``decision``, ``one_per_word``).
 
     Returns
     -------
@@ -79,13 +100,20 @@ def build_detector(
     >>> detector = build_detector(getfixture("tiny_classifier"), 0.5)
     >>> detector.window, detector.hop, detector.decoder.labels
     (16000, 1600, ['_silence_', 'yes'])
+    >>> cascade = build_detector(getfixture("tiny_classifier"),
+    ...     cascade="0.5:1.0", gate=0.3)
+    >>> cascade.scorer.gate, float(cascade.decoder.thresholds[1])
+    (0.3, 0.8)
     """
-    if onnx is not None:
-        onnx = _session(onnx)
-        width = _onnx_width(onnx) or width
-    scorer = window_scorer(classifier, None if onnx else width, onnx)
-    if threshold is None:
-        threshold = default_threshold(classifier, width)
+    if cascade is not None:
+        scorer, threshold = _cascade(classifier, cascade, gate, threshold, onnx)
+    else:
+        if onnx is not None:
+            onnx = _session(onnx)
+            width = _onnx_width(onnx) or width
+        scorer = window_scorer(classifier, None if onnx else width, onnx)
+        if threshold is None:
+            threshold = default_threshold(classifier, width)
     rate = classifier.hparams.sample_rate
     decoder = EventDecoder(
         class_labels(classifier),
@@ -160,6 +188,111 @@ def default_threshold(classifier, width=None):
     return DEFAULT_THRESHOLD if value is None else float(value)
 
 
+def default_cascade(classifier):
+    """The width cascade the model folder measured, or None.
+
+    Read from the key ``detection_cascade`` of its ``hyperparams.yaml``, as
+    written by :func:`write_detection_cascade`.
+
+    Returns
+    -------
+    dict or None
+        ``narrow`` and ``wide`` (widths), ``gate`` and ``threshold``.
+
+    Example
+    -------
+    >>> default_cascade(getfixture("tiny_classifier")) is None
+    True
+    """
+    value = getattr(classifier.hparams, CASCADE_KEY, None)
+    if value is None:
+        return None
+    return {key: float(value[key]) for key in CASCADE_FIELDS}
+
+
+def cascade_scorer(classifier, narrow, wide, gate, onnx=None):
+    """A :class:`CascadeScorer` of two widths of a classifier.
+
+    Arguments
+    ---------
+    classifier : SlimmableKWSClassifier
+        The model.
+    narrow, wide : float
+        The widths: ``narrow`` scores every window, ``wide`` the windows
+        that pass ``gate``.
+    gate : float
+        Narrow posterior of a keyword at which a window is scored again.
+    onnx : list, optional
+        Two exported files (or sessions) to run instead of PyTorch: the
+        narrow width's and the wide width's, both waveform in or both
+        features in.
+
+    Returns
+    -------
+    CascadeScorer
+
+    Example
+    -------
+    >>> scorer = cascade_scorer(getfixture("tiny_classifier"), 0.5, 1.0, 0.3)
+    >>> scorer(torch.zeros(3, 16000)).shape, scorer.scored
+    ((3, 2), 3)
+    """
+    if onnx is None:
+        scorers = [window_scorer(classifier, w) for w in (narrow, wide)]
+    else:
+        if isinstance(onnx, (str, os.PathLike)) or len(onnx) != 2:
+            raise ValueError(
+                "a cascade on ONNX needs two files: the narrow width's, then "
+                f"the wide width's; got {onnx}"
+            )
+        sessions = [_session(file) for file in onnx]
+        for session, width, role in zip(sessions, (narrow, wide), onnx):
+            named = _onnx_width(session)
+            if named is not None and named != width:
+                raise ValueError(
+                    f"{role} holds width {named}, not {width} of the "
+                    f"cascade {narrow}:{wide}"
+                )
+        scorers = [window_scorer(classifier, onnx=s) for s in sessions]
+        if scorers[0].features_in != scorers[1].features_in:
+            raise ValueError(
+                "the two ONNX files of a cascade must both take waveforms "
+                "or both take features"
+            )
+    keywords = [
+        label not in NEVER_REPORTED for label in class_labels(classifier)
+    ]
+    return CascadeScorer(*scorers, gate, keywords)
+
+
+def write_detection_cascade(folder, narrow, wide, gate, threshold):
+    """Write the measured width cascade into a model folder's hyperparams.
+
+    Replaces the ``detection_cascade`` entry of ``hyperparams.yaml`` (or
+    adds one at its end), which :func:`build_detector` reads.
+
+    Example
+    -------
+    >>> folder = getfixture("tmp_path")
+    >>> _ = (folder / "hyperparams.yaml").write_text("sample_rate: 16000\\n")
+    >>> write_detection_cascade(folder, 0.25, 1.0, 0.2, 0.6)
+    >>> print((folder / "hyperparams.yaml").read_text().strip())
+    sample_rate: 16000
+    detection_cascade:
+        narrow: 0.25
+        wide: 1.0
+        gate: 0.2
+        threshold: 0.6
+    """
+    lines = [
+        f"    narrow: {float(narrow)}",
+        f"    wide: {float(wide)}",
+        f"    gate: {float(gate):.4g}",
+        f"    threshold: {float(threshold):.4g}",
+    ]
+    _write_entry(folder, CASCADE_KEY, "\n".join(lines))
+
+
 def write_detection_threshold(folder, thresholds):
     """Write the default thresholds into a model folder's hyperparams.
 
@@ -184,19 +317,25 @@ def write_detection_threshold(folder, thresholds):
     detection_threshold:
         1.0: 0.7
     """
+    if isinstance(thresholds, dict):
+        lines = [
+            f"    {float(w)}: {float(t):.4g}" for w, t in thresholds.items()
+        ]
+        _write_entry(folder, THRESHOLD_KEY, "\n".join(lines))
+    else:
+        _write_entry(folder, THRESHOLD_KEY, f"{float(thresholds):.4g}")
+
+
+def _write_entry(folder, key, value):
+    """Replace (or append) the top-level ``key`` of a model folder's
+    ``hyperparams.yaml`` with ``value`` (inline, or indented lines)."""
     path = os.path.join(os.fspath(folder), "hyperparams.yaml")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{folder} is not a model folder: no {path}")
     with open(path, encoding="utf-8") as stream:
         text = stream.read()
-    text = re.sub(rf"(?m)^{THRESHOLD_KEY}:.*\n(?:[ \t]+.*\n)*", "", text)
-    if isinstance(thresholds, dict):
-        lines = [
-            f"    {float(w)}: {float(t):.4g}" for w, t in thresholds.items()
-        ]
-        entry = f"{THRESHOLD_KEY}:\n" + "\n".join(lines)
-    else:
-        entry = f"{THRESHOLD_KEY}: {float(thresholds):.4g}"
+    text = re.sub(rf"(?m)^{key}:.*\n(?:[ \t]+.*\n)*", "", text)
+    entry = f"{key}:\n{value}" if value.startswith(" ") else f"{key}: {value}"
     with open(path, "w", encoding="utf-8") as stream:
         stream.write(text.rstrip("\n") + "\n" + entry + "\n")
 
@@ -256,20 +395,34 @@ class _FrontEnd:
 
 
 class _TorchScorer:
-    """Softmax of a features-to-logits module, no gradients."""
+    """Softmax of a features-to-logits module, no gradients.
+
+    Scores windows (``__call__``) or the windows of a span
+    (``score_span``) in two steps that a cascade also calls apart:
+    ``inputs`` (the features) and ``posteriors`` of those inputs.
+    """
 
     def __init__(self, front_end, model):
         self.front_end = front_end
         self.model = model
 
     def __call__(self, windows):
-        return self._posteriors(self.front_end.windows(windows))
+        return self.posteriors(self.inputs(windows))
 
     def score_span(self, span, count, hop, state):
         """Posteriors of the ``count`` windows of ``span``."""
-        return self._posteriors(self.front_end.span(span, count, hop, state))
+        return self.posteriors(self.span_inputs(span, count, hop, state))
 
-    def _posteriors(self, features):
+    def inputs(self, windows):
+        """The model's inputs for waveforms ``(batch, window)``."""
+        return self.front_end.windows(windows)
+
+    def span_inputs(self, span, count, hop, state):
+        """The model's inputs for the ``count`` windows of ``span``."""
+        return self.front_end.span(span, count, hop, state)
+
+    def posteriors(self, features):
+        """Posterior probabilities ``(batch, n_classes)``, float64."""
         with torch.no_grad():
             logits = self.model(features)
         return torch.softmax(logits.double(), dim=-1).cpu().numpy()
@@ -280,7 +433,8 @@ class _OnnxScorer:
 
     A waveform-in graph scores each window whole (the exported front end
     included); for a features-in graph the front end runs here, sharing
-    the frames of overlapping windows.
+    the frames of overlapping windows. Has the steps of
+    :class:`_TorchScorer`.
     """
 
     def __init__(self, session, front_end):
@@ -300,22 +454,67 @@ class _OnnxScorer:
                 )
 
     def __call__(self, windows):
-        if self.features_in:
-            windows = self.front_end.windows(windows)
-        return self._posteriors(windows)
+        return self.posteriors(self.inputs(windows))
 
     def score_span(self, span, count, hop, state):
         """Posteriors of the ``count`` windows of ``span``."""
-        if self.features_in:
-            features = self.front_end.span(span, count, hop, state)
-            return self._posteriors(features)
-        return self(span.unfold(0, self.front_end.window, hop)[:count])
+        return self.posteriors(self.span_inputs(span, count, hop, state))
 
-    def _posteriors(self, inputs):
+    def inputs(self, windows):
+        """The graph's inputs for waveforms ``(batch, window)``."""
+        return self.front_end.windows(windows) if self.features_in else windows
+
+    def span_inputs(self, span, count, hop, state):
+        """The graph's inputs for the ``count`` windows of ``span``."""
+        if self.features_in:
+            return self.front_end.span(span, count, hop, state)
+        return span.unfold(0, self.front_end.window, hop)[:count]
+
+    def posteriors(self, inputs):
+        """Posterior probabilities ``(batch, n_classes)``, float64."""
         logits = self.run(self.session, inputs).astype(numpy.float64)
         logits -= logits.max(axis=-1, keepdims=True)
         exp = numpy.exp(logits)
         return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def _cascade(classifier, cascade, gate, threshold, onnx):
+    """The cascade's scorer and threshold, defaults from the folder."""
+    measured = default_cascade(classifier)
+    if cascade is True:
+        if measured is None:
+            raise ValueError(
+                f"the model folder has no {CASCADE_KEY}: name the widths, "
+                "e.g. cascade='0.25:1.0', and a gate"
+            )
+        narrow, wide = measured["narrow"], measured["wide"]
+    else:
+        narrow, wide = (
+            parse_cascade(cascade)
+            if isinstance(cascade, str)
+            else tuple(map(float, cascade))
+        )
+    for width in (narrow, wide):
+        resolve_width(width, classifier.widths)
+    if measured is not None and (measured["narrow"], measured["wide"]) != (
+        narrow,
+        wide,
+    ):
+        measured = None
+    if gate is None:
+        if measured is None:
+            raise ValueError(
+                f"no gate measured for the cascade {narrow}:{wide} in the "
+                f"model folder ({CASCADE_KEY}): pass one, e.g. gate=0.2"
+            )
+        gate = measured["gate"]
+    if threshold is None:
+        threshold = (
+            default_threshold(classifier, wide)
+            if measured is None
+            else measured["threshold"]
+        )
+    return cascade_scorer(classifier, narrow, wide, gate, onnx), threshold
 
 
 def _session(onnx):

@@ -1,0 +1,319 @@
+"""Detection you can leave running: each width and a width cascade.
+
+On long streams of the recipe's valid and test speakers with many other
+words (:mod:`benchmarks.stream_data`; ``--other_passes`` places each
+``_unknown_`` clip that many times a pass, ``--gap`` sets the seconds
+between words), per width and for the cascade ``--cascade NARROW:WIDE``
+(:mod:`speechbrain_slimmable.inference.streaming.cascade`):
+
+1. the false rejection rate at 1, 5 and 12 false alarms per hour on the
+   test streams (the DET curves drawn in ``NAME_det.png``);
+2. the threshold chosen on the valid streams (the lowest with at most
+   ``--target_fa`` false alarms per hour) and the keywords found and false
+   alarms per hour it gives on the test streams;
+3. the cascade's gate, chosen on the valid streams: the highest of
+   ``--gates`` (the fewest windows scored again) whose valid FRR at 1, 5
+   and 12 FA/h are each at most the wide width's; its share of windows
+   scored again on the test streams;
+4. compute per second of audio: the model's MACs (10 windows a second;
+   the front end, the same for all, not counted) and measured seconds of
+   compute per second of audio (one thread, PyTorch, 0.1-s chunks);
+5. the decoder's options one at a time at the wide width
+   (``decision="margin"``, ``one_per_word``): FRR at 1, 5 and 12 FA/h on
+   the valid and test streams.
+
+Usage (about 20 minutes on one thread), on a model trained on the
+training speakers only::
+
+    python -m benchmarks cascade --source pretrained/gsc12-cnn-full \\
+        --data_folder ../shared/data/gsc12_dev \\
+        --noise_folder ../shared/data/background_noise \\
+        --other_passes 6 --gap 1.5 4 --cascade 0.25:1.0 --name cascade_cnn
+
+``--write`` puts the thresholds and the cascade (widths, gate, threshold)
+into the model folder's ``hyperparams.yaml``, where ``detect`` reads them.
+Writes ``benchmarks/NAME_results.json`` and ``benchmarks/NAME_det.png``.
+
+Authors
+ * speechbrain-slimmable developers 2026
+"""
+
+import json
+import os
+import tempfile
+
+import numpy
+import torch
+
+from benchmarks.detection import check_requirements, plot, real_time_factor
+from benchmarks.options import (
+    add_data_options,
+    relative,
+    table_parser,
+    write_table,
+)
+from benchmarks.stream_data import (
+    HOP,
+    check_unseen,
+    load_classifier,
+    posteriors_per_width,
+    split_streams,
+)
+from speechbrain_slimmable.inference.evaluation.detection_metrics import (
+    DEFAULT_THRESHOLDS,
+    choose_threshold,
+    det_curve,
+    frr_at,
+)
+from speechbrain_slimmable.inference.streaming.cascade import (
+    cascade_rows,
+    parse_cascade,
+    passes_gate,
+)
+from speechbrain_slimmable.inference.streaming.events import NEVER_REPORTED
+from speechbrain_slimmable.inference.streaming.pretrained_detector import (
+    write_detection_cascade,
+    write_detection_threshold,
+)
+
+POINTS = (1.0, 5.0, 12.0)  # false alarms per hour the FRR is read at
+GATES = (0.05, 0.1, 0.2, 0.3)
+MARGINS = tuple(round(0.05 * k, 2) for k in range(1, 6)) + DEFAULT_THRESHOLDS
+DECODER_CHANGES = {
+    "margin": {"decision": "margin"},
+    "one event per word": {"one_per_word": True},
+}
+
+
+def frr_points(curve):
+    """The false rejection rates at :data:`POINTS` false alarms per hour."""
+    return [frr_at(curve, fa) for fa in POINTS]
+
+
+def choose_gate(narrow, wide, truths, hours, labels, gates, **decoding):
+    """The highest gate whose cascade misses at most what the wide width
+    alone misses at each of :data:`POINTS` (else the lowest gate)."""
+    keywords = [label not in NEVER_REPORTED for label in labels]
+    goal = frr_points(det_curve(wide, truths, hours, labels, **decoding))
+    for gate in sorted(gates, reverse=True):
+        rows = [
+            cascade_rows(n, w, keywords, gate) for n, w in zip(narrow, wide)
+        ]
+        curve = det_curve(rows, truths, hours, labels, **decoding)
+        if all(c <= g for c, g in zip(frr_points(curve), goal)):
+            return gate
+    return min(gates)
+
+
+def markdown(rows, changes, hours, others, target_fa):
+    """The tables: per width and the cascade, then the decoder changes."""
+    points = " | ".join(f"FRR @ {fa:g} FA/h" for fa in POINTS)
+    lines = [
+        f"Test streams: {hours['test']:.2f} h, {rows[0]['keywords']} "
+        f"keywords, {others:.0f} other words per half hour; thresholds "
+        f"(at most {target_fa:g} FA/h) and the gate chosen on "
+        f"{hours['valid']:.2f} h of valid streams. Compute per second of "
+        "audio: the model's MACs (the front end not counted) and measured "
+        "seconds (PyTorch, one thread).",
+        "",
+        f"| detector | {points} | threshold | found | FA/h | "
+        "windows at the wide width | MMACs / s | compute s / s |",
+        "| --- | " + "--- | " * (len(POINTS) + 7),
+    ]
+    for r in rows:
+        frr = " | ".join(f"{100 * v:.1f} %" for v in r["frr"])
+        lines.append(
+            f"| {r['detector']} | {frr} | {r['threshold']:.3g} | "
+            f"{100 * r['found']:.1f} % | {r['fa_per_hour']:.1f} | "
+            f"{100 * r['rescored']:.1f} % | {r['macs_per_second'] / 1e6:.1f} "
+            f"| {r['seconds_per_second']:.4f} |"
+        )
+    lines += [
+        "",
+        "The decoder's options one at a time at the wide width (FRR at "
+        f"{', '.join(f'{fa:g}' for fa in POINTS)} FA/h).",
+        "",
+        "| decoder | valid | test |",
+        "| --- | --- | --- |",
+    ]
+    for name, change in changes.items():
+        cells = [
+            " / ".join(f"{100 * v:.1f}" for v in change[split])
+            for split in ("valid", "test")
+        ]
+        lines.append(f"| {name} | {cells[0]} % | {cells[1]} % |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    """Score the streams, print the tables, write the results."""
+    parser = table_parser("cascade", __doc__.splitlines()[0])
+    parser.add_argument("--source", required=True)
+    add_data_options(parser)
+    parser.add_argument("--test_passes", type=int, default=2)
+    parser.add_argument("--valid_passes", type=int, default=2)
+    parser.add_argument("--target_fa", type=float, default=12.0)
+    parser.add_argument("--cascade", default="0.25:1.0")
+    parser.add_argument("--gates", type=float, nargs="+", default=GATES)
+    parser.add_argument("--rtf_seconds", type=float, default=120.0)
+    parser.add_argument("--name", default="cascade")
+    parser.add_argument(
+        "--write",
+        nargs="?",
+        const="",
+        metavar="FOLDER",
+        help="write the thresholds and the cascade into the model folder, "
+        "or into FOLDER",
+    )
+    args = parser.parse_args(argv)
+    check_requirements(args)
+    check_unseen(args.source)
+    torch.set_num_threads(1)
+    narrow, wide = parse_cascade(args.cascade)
+    classifier, rate, window, labels = load_classifier(args.source)
+    decoding = {"window": window, "hop": HOP}
+    post, truths, hours = {}, {}, {}
+    for split, passes in (
+        ("valid", args.valid_passes),
+        ("test", args.test_passes),
+    ):
+        streams = split_streams(args, split, passes, rate)
+        post[split], truths[split], hours[split] = posteriors_per_width(
+            classifier, streams, rate, window
+        )
+        print(f"{split}: {hours[split]:.2f} h of streams scored", flush=True)
+    keywords = [label not in NEVER_REPORTED for label in labels]
+    gate = choose_gate(
+        post["valid"][narrow],
+        post["valid"][wide],
+        truths["valid"],
+        hours["valid"],
+        labels,
+        args.gates,
+        **decoding,
+    )
+    for split in post:
+        post[split]["cascade"] = [
+            cascade_rows(n, w, keywords, gate)
+            for n, w in zip(post[split][narrow], post[split][wide])
+        ]
+    macs = {row["width"]: row["macs"] for row in classifier.profile()}
+    test_rows = numpy.concatenate(post["test"][narrow])
+    share = float(passes_gate(test_rows, keywords, gate).mean())
+    wav = next(iter(split_streams(args, "test", 1, rate)))[0]
+    wav = wav[: round(args.rtf_seconds * rate)]
+    rows, curves, thresholds = [], {}, {}
+    for detector in [*classifier.widths, "cascade"]:
+        valid_curve = det_curve(
+            post["valid"][detector],
+            truths["valid"],
+            hours["valid"],
+            labels,
+            **decoding,
+        )
+        thresholds[detector] = choose_threshold(valid_curve, args.target_fa)
+        curves[detector] = det_curve(
+            post["test"][detector],
+            truths["test"],
+            hours["test"],
+            labels,
+            **decoding,
+        )
+        chosen = next(
+            r
+            for r in curves[detector]
+            if r["threshold"] == thresholds[detector]
+        )
+        if detector == "cascade":
+            name = f"cascade {narrow}:{wide}, gate {gate:g}"
+            options = {"cascade": (narrow, wide), "gate": gate}
+            rate_of_wide = share
+            detector_macs = 10 * (macs[narrow] + share * macs[wide])
+        else:
+            name = f"width {detector}"
+            options = {"width": detector}
+            rate_of_wide = float(detector == wide)
+            detector_macs = 10 * macs[detector]
+        seconds, _ = real_time_factor(classifier, wav, **options)
+        rows.append(
+            {
+                "detector": name,
+                "frr": frr_points(curves[detector]),
+                "threshold": thresholds[detector],
+                "found": 1 - chosen["frr"],
+                "fa_per_hour": chosen["fa_per_hour"],
+                "keywords": chosen["keywords"],
+                "rescored": rate_of_wide,
+                "macs_per_second": detector_macs,
+                "seconds_per_second": seconds,
+            }
+        )
+        print(rows[-1], flush=True)
+    changes = {"posterior (default)": {}}
+    for split in ("valid", "test"):
+        changes["posterior (default)"][split] = frr_points(
+            det_curve(
+                post[split][wide],
+                truths[split],
+                hours[split],
+                labels,
+                **decoding,
+            )
+        )
+    for name, option in DECODER_CHANGES.items():
+        grid = MARGINS if option.get("decision") == "margin" else None
+        changes[name] = {
+            split: frr_points(
+                det_curve(
+                    post[split][wide],
+                    truths[split],
+                    hours[split],
+                    labels,
+                    grid,
+                    **decoding,
+                    **option,
+                )
+            )
+            for split in ("valid", "test")
+        }
+    others = sum(
+        w.label in NEVER_REPORTED for words in truths["test"] for w in words
+    ) / (2 * hours["test"])
+    table = markdown(rows, changes, hours, others, args.target_fa)
+    command = (
+        f"python -m benchmarks cascade --source {relative(args.source)} "
+        f"--data_folder {relative(args.data_folder)} --noise_folder "
+        f"{relative(args.noise_folder)} --seed {args.seed} --data_seed "
+        f"{args.data_seed} --other_passes {args.other_passes} --gap "
+        f"{args.gap[0]:g} {args.gap[1]:g} --test_passes {args.test_passes} "
+        f"--valid_passes {args.valid_passes} --target_fa {args.target_fa:g} "
+        f"--cascade {args.cascade} --rtf_seconds {args.rtf_seconds:g} "
+        f"--name {args.name}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:  # all or nothing
+        plot({str(k): v for k, v in curves.items()}, os.path.join(tmp, "d.png"))
+        os.replace(
+            os.path.join(tmp, "d.png"),
+            os.path.join(os.path.dirname(__file__), f"{args.name}_det.png"),
+        )
+    write_table(table, args.out)
+    summary = {
+        "command": command,
+        "hours": hours,
+        "gate": gate,
+        "rows": rows,
+        "decoder_changes": changes,
+        "det": {str(k): v for k, v in curves.items()},
+    }
+    path = os.path.join(os.path.dirname(__file__), f"{args.name}_results.json")
+    with open(path, "w") as stream:
+        json.dump(summary, stream, indent=1)
+        stream.write("\n")
+    if args.write is not None:
+        folder = args.write or args.source
+        widths = {w: thresholds[w] for w in classifier.widths}
+        write_detection_threshold(folder, widths)
+        write_detection_cascade(
+            folder, narrow, wide, gate, thresholds["cascade"]
+        )
+        print(f"wrote thresholds {widths} and the cascade into {folder}")

@@ -26,6 +26,8 @@ DEFAULT_THRESHOLDS = tuple(numpy.round(numpy.arange(0.3, 0.97, 0.03), 2)) + (
     0.998,
     0.999,
 )
+# Low enough for margins (decision="margin") as well.
+MARGIN_THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25) + DEFAULT_THRESHOLDS
 
 
 def match_events(events, words, tolerance=0.5):

@@ -18,7 +18,7 @@ import json
 
 from speechbrain_slimmable.dataio.kws_streams import Word
 from speechbrain_slimmable.inference.evaluation.detection_metrics import (
-    DEFAULT_THRESHOLDS,
+    MARGIN_THRESHOLDS,
     det_curve,
     frr_at,
     stream_posteriors,
@@ -31,6 +31,7 @@ from speechbrain_slimmable.inference.streaming.pretrained_detector import (
 
 TRUTH_COLUMNS = ("label", "start", "end")
 FA_POINTS = (1.0, 5.0, 12.0)  # false alarms per hour the FRR is read at
+SWEPT = MARGIN_THRESHOLDS  # thresholds of the DET: posteriors and margins
 # Options of build_detector that choose the scorer, not the decoder.
 BUILDING = ("width", "threshold", "onnx", "cascade", "gate", "score_every")
 
@@ -135,12 +136,13 @@ def score_recording(classifier, audio, words, hop=0.1, **detector):
     options = {
         key: value for key, value in detector.items() if key not in BUILDING
     }
+    options["decision"] = decoder.decision  # the folder's, by default
     chosen, *curve = det_curve(
         [posteriors],
         [words],
         hours,
         labels,
-        (threshold, *DEFAULT_THRESHOLDS),
+        (threshold, *SWEPT),
         window=decoder.window,
         hop=hop,
         **options,

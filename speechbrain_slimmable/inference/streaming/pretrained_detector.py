@@ -37,6 +37,7 @@ from speechbrain_slimmable.nnet.width import resolve_width
 
 THRESHOLD_KEY = "detection_threshold"
 CASCADE_KEY = "detection_cascade"
+DECISION_KEY = "detection_decision"
 CASCADE_FIELDS = ("narrow", "wide", "gate", "threshold")
 
 
@@ -89,7 +90,9 @@ def build_detector(
         window is scored again at the wide width.
     **options : dict
         Passed to :class:`EventDecoder` (``smoothing``, ``lookahead``,
-        ``refractory``, ``release``, ``decision``, ``one_per_word``).
+        ``refractory``, ``release``, ``decision``, ``one_per_word``);
+        ``decision`` defaults to the model folder's ``detection_decision``
+        (the one its thresholds were measured with), else ``"posterior"``.
 
     Returns
     -------
@@ -114,6 +117,9 @@ def build_detector(
         scorer = window_scorer(classifier, None if onnx else width, onnx)
         if threshold is None:
             threshold = default_threshold(classifier, width)
+    options.setdefault(
+        "decision", getattr(classifier.hparams, DECISION_KEY, "posterior")
+    )
     rate = classifier.hparams.sample_rate
     decoder = EventDecoder(
         class_labels(classifier),
@@ -291,6 +297,22 @@ def write_detection_cascade(folder, narrow, wide, gate, threshold):
         f"    threshold: {float(threshold):.4g}",
     ]
     _write_entry(folder, CASCADE_KEY, "\n".join(lines))
+
+
+def write_detection_decision(folder, decision):
+    """Write the decoder's decision (see :class:`EventDecoder`) that the
+    folder's thresholds were measured with into its hyperparams.
+
+    Example
+    -------
+    >>> folder = getfixture("tmp_path")
+    >>> _ = (folder / "hyperparams.yaml").write_text("sample_rate: 16000\\n")
+    >>> write_detection_decision(folder, "margin")
+    >>> print((folder / "hyperparams.yaml").read_text().strip())
+    sample_rate: 16000
+    detection_decision: margin
+    """
+    _write_entry(folder, DECISION_KEY, decision)
 
 
 def write_detection_threshold(folder, thresholds):

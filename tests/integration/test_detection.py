@@ -474,3 +474,18 @@ def test_classify_reads_a_folder(capsys):
     assert [c for c in clips if c[0] != "samples"] == [
         (word, word) for word in ("go", "left", "no", "stop", "up", "yes")
     ]
+
+
+def test_image_front_end_shares_its_frames_across_windows():
+    from speechbrain_slimmable.inference import SlimmableKWSClassifier
+
+    full = SlimmableKWSClassifier.from_hparams(
+        source=MODEL.parent / "gsc12-cnn-full"
+    )
+    scorer = window_scorer(full, 0.5)
+    span = full.load_audio(MODEL.parents[1] / "samples" / "stream.wav")
+    span = span[: 16000 + 7 * 1600]
+    alone = scorer(span.unfold(0, 16000, 1600))
+    shared = scorer.score_span(span, 8, 1600, {})
+    assert scorer.front_end.shared[1600] is not None  # frames were shared
+    assert abs(shared - alone).max() < 1e-4

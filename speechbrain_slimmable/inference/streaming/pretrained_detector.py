@@ -16,7 +16,6 @@ import re
 import numpy
 import torch
 
-from speechbrain_slimmable.inference.serving.fbank import split_front_end
 from speechbrain_slimmable.inference.streaming.cascade import (
     CascadeScorer,
     parse_cascade,
@@ -28,7 +27,7 @@ from speechbrain_slimmable.inference.streaming.events import (
 )
 from speechbrain_slimmable.inference.streaming.shared_frames import (
     FrameCache,
-    SharedFrameFeatures,
+    shared_features,
 )
 from speechbrain_slimmable.inference.streaming.sliding_windows import (
     SlidingWindowDetector,
@@ -372,18 +371,18 @@ class _FrontEnd:
     """The model's front end on windows, or on the span of many windows.
 
     Window by window it runs the classifier's inference front end (its
-    filterbank computed once). On a span, the STFT frames that overlapping
-    windows share are computed once (:class:`SharedFrameFeatures`, built
-    from the model folder's own front end) when that front end allows it,
-    with the same features as window by window up to float rounding.
+    filterbank computed once). On a span, the frames that overlapping
+    windows share are computed once (:func:`shared_features`, built from
+    the model folder's own front end) when that front end allows it, with
+    the same features as window by window up to float rounding.
     """
 
     def __init__(self, compute_features, inference_front_end, window, device):
+        self.compute_features = compute_features
         self.inference_front_end = inference_front_end
         self.window = window
         self.device = device
-        self.parts = split_front_end(compute_features)
-        self.shared = {}  # hop -> SharedFrameFeatures, or None
+        self.shared = {}  # hop -> shared_features(...), or None
 
     def windows(self, windows):
         """Features of waveforms ``(batch, window)``."""
@@ -406,14 +405,9 @@ class _FrontEnd:
             return shared(span.to(self.device), count, cache)
 
     def _shared_frames(self, hop):
-        """A SharedFrameFeatures for ``hop``, or None if it cannot be."""
-        if self.parts is None:
-            return None
-        try:
-            shared = SharedFrameFeatures(*self.parts, self.window, hop)
-        except ValueError:  # windows off the STFT's frame grid
-            return None
-        return shared.to(self.device)
+        """The shared-frame front end for ``hop``, or None."""
+        shared = shared_features(self.compute_features, self.window, hop)
+        return None if shared is None else shared.to(self.device)
 
 
 class _TorchScorer:

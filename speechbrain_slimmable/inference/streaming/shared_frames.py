@@ -14,7 +14,11 @@ up to float rounding.
 
 It applies to a front end that is SpeechBrain's ``Fbank`` (no deltas or
 context), alone or first in a ``torch.nn.Sequential``, and to windows whose
-length and hop are whole numbers of STFT hops.
+length and hop are whole numbers of STFT hops. A front end whose frames are
+not padded (:class:`~speechbrain_slimmable.lobes.features.
+SpectrogramImageFbank`) needs less: each window's features are a slice of
+the span's (:class:`SlicedFrameFeatures`). :func:`shared_features` picks
+the one a front end allows.
 
 Authors
  * speechbrain-slimmable developers 2026
@@ -24,7 +28,100 @@ import math
 
 import torch
 
-from speechbrain_slimmable.inference.serving.fbank import PrecomputedFbank
+from speechbrain_slimmable.inference.serving.fbank import (
+    PrecomputedFbank,
+    split_front_end,
+)
+from speechbrain_slimmable.lobes.features import SpectrogramImageFbank
+
+
+def shared_features(compute_features, window, hop):
+    """The module computing the features of a span's windows with their
+    frames shared, for a front end that allows it; else None.
+
+    Arguments
+    ---------
+    compute_features : torch.nn.Module
+        The model folder's front end (alone or first in a
+        ``torch.nn.Sequential``).
+    window, hop : int
+        Window length and hop in samples.
+
+    Returns
+    -------
+    SharedFrameFeatures, SlicedFrameFeatures or None
+
+    Example
+    -------
+    >>> type(shared_features(SpectrogramImageFbank(), 16000, 1600)).__name__
+    'SlicedFrameFeatures'
+    >>> shared_features(SpectrogramImageFbank(), 16000, 1000) is None
+    True
+    """
+    modules = [compute_features]
+    if isinstance(compute_features, torch.nn.Sequential):
+        modules = list(compute_features)
+    try:
+        if isinstance(modules[0], SpectrogramImageFbank):
+            after = torch.nn.Sequential(*modules[1:])
+            return SlicedFrameFeatures(modules[0], after, window, hop)
+        parts = split_front_end(compute_features)
+        if parts is None:
+            return None
+        return SharedFrameFeatures(*parts, window, hop)
+    except ValueError:  # windows off the frame grid
+        return None
+
+
+class SlicedFrameFeatures(torch.nn.Module):
+    """The front end of overlapping windows of a span, for unpadded frames.
+
+    The frames of the whole span are computed once, and each window's
+    features are the slice of them its samples hold, then ``after`` runs
+    per window: the same as the front end applied to each window.
+
+    Arguments
+    ---------
+    fbank : SpectrogramImageFbank
+        A front end of unpadded frames (``frame_length`` samples every
+        ``hop_length``).
+    after : torch.nn.Module
+        Applied to each window's features (batch of windows).
+    window, hop : int
+        Window length and hop in samples; ``hop`` a multiple of the
+        frames' hop.
+
+    Example
+    -------
+    >>> fbank = SpectrogramImageFbank()
+    >>> sliced = SlicedFrameFeatures(fbank, torch.nn.Identity(), 16000, 1600)
+    >>> span = torch.randn(16000 + 4 * 1600) / 10
+    >>> features = sliced(span, 5)
+    >>> features.shape
+    torch.Size([5, 98, 40])
+    >>> bool((features - fbank(span.unfold(0, 16000, 1600))).abs().max() < 1e-4)
+    True
+    """
+
+    def __init__(self, fbank, after, window, hop):
+        super().__init__()
+        if hop % fbank.hop_length:
+            raise ValueError(
+                f"hop ({hop}) must be a multiple of the frames' hop "
+                f"({fbank.hop_length} samples) to share frames"
+            )
+        self.fbank = fbank
+        self.after = after
+        self.frames = (window - fbank.frame_length) // fbank.hop_length + 1
+        self.hop_frames = hop // fbank.hop_length
+
+    def forward(self, span, count, cache=None):
+        """Features ``(count, frames, feats)`` of the windows of ``span``
+        (``cache`` is accepted as :class:`SharedFrameFeatures` takes it,
+        and not needed)."""
+        frames = self.fbank(span[None])[0]
+        windows = frames.unfold(0, self.frames, self.hop_frames)[:count]
+        return self.after(windows.transpose(1, 2))
 
 
 class SharedFrameFeatures(torch.nn.Module):

@@ -116,6 +116,100 @@ def choose_gate(
     return min(gates)
 
 
+def choose_settings(valid, truths, hours, labels, cascade, args, decoding):
+    """What a model folder carries, chosen on its valid streams.
+
+    Arguments
+    ---------
+    valid : dict
+        Width to the posteriors of each valid stream.
+    truths, hours, labels :
+        Their words, length, and the class labels.
+    cascade : tuple of float
+        The narrow and the wide width.
+    args : argparse.Namespace
+        ``gates``, ``tolerance`` (points) and ``target_fa``.
+    decoding : dict
+        ``window``, ``hop`` and ``thresholds`` of the DET curves.
+
+    Returns
+    -------
+    dict
+        ``decision`` (of :data:`DECISIONS`, the lower valid FRRs at the
+        wide width), ``changes`` (valid FRR at :data:`POINTS` of each of
+        :data:`DECODER_CHANGES`), ``gate`` (:func:`choose_gate`) and
+        ``thresholds`` (per width and ``"cascade"``: the lowest with at
+        most ``target_fa`` false alarms per hour); ``cascade`` holds the
+        cascade's posteriors.
+    """
+    narrow, wide = cascade
+    changes = {
+        name: frr_points(
+            det_curve(
+                valid[wide], truths, hours, labels, **{**decoding, **option}
+            )
+        )
+        for name, option in DECODER_CHANGES.items()
+    }
+    decision = DECODER_CHANGES[min(DECISIONS, key=lambda n: sum(changes[n]))]
+    decoding = {**decoding, "decision": decision["decision"]}
+    gate = choose_gate(
+        valid[narrow],
+        valid[wide],
+        truths,
+        hours,
+        labels,
+        args.gates,
+        args.tolerance / 100,
+        **decoding,
+    )
+    keywords = [label not in NEVER_REPORTED for label in labels]
+    detectors = {
+        **valid,
+        "cascade": [
+            cascade_rows(n, w, keywords, gate)
+            for n, w in zip(valid[narrow], valid[wide])
+        ],
+    }
+    thresholds = {
+        detector: choose_threshold(
+            det_curve(rows, truths, hours, labels, **decoding), args.target_fa
+        )
+        for detector, rows in detectors.items()
+    }
+    return {
+        "decision": decision["decision"],
+        "changes": changes,
+        "gate": gate,
+        "thresholds": thresholds,
+    }
+
+
+def write_settings(folder, settings, cascade, widths):
+    """Write the thresholds, the cascade and the decision into a folder."""
+    thresholds = settings["thresholds"]
+    write_detection_threshold(folder, {w: thresholds[w] for w in widths})
+    write_detection_cascade(
+        folder, *cascade, settings["gate"], thresholds["cascade"]
+    )
+    write_detection_decision(folder, settings["decision"])
+    print(f"wrote {settings} into {folder}")
+
+
+def add_settings_options(parser, target_fa):
+    """``--cascade``, ``--gates``, ``--tolerance`` and ``--target_fa``."""
+    parser.add_argument("--cascade", default="0.25:1.0")
+    parser.add_argument("--gates", type=float, nargs="+", default=GATES)
+    parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=1.0,
+        help="points of FRR the cascade may lose to the wide width on the "
+        "valid streams",
+    )
+    parser.add_argument("--target_fa", type=float, default=target_fa)
+
+
 def markdown(rows, changes, hours, others, target_fa, decision):
     """The tables: per width and the cascade, then the decoder changes."""
     points = " | ".join(f"FRR @ {fa:g} FA/h" for fa in POINTS)
@@ -167,16 +261,7 @@ def main(argv=None):
     add_data_options(parser)
     parser.add_argument("--test_passes", type=int, default=2)
     parser.add_argument("--valid_passes", type=int, default=2)
-    parser.add_argument("--target_fa", type=float, default=12.0)
-    parser.add_argument("--cascade", default="0.25:1.0")
-    parser.add_argument("--gates", type=float, nargs="+", default=GATES)
-    parser.add_argument(
-        "--tolerance",
-        type=float,
-        default=1.0,
-        help="points of FRR the cascade may lose to the wide width on the "
-        "valid streams",
-    )
+    add_settings_options(parser, 12.0)
     parser.add_argument("--rtf_seconds", type=float, default=120.0)
     parser.add_argument("--name", default="cascade")
     parser.add_argument(
@@ -204,58 +289,44 @@ def main(argv=None):
             classifier, streams, rate, window
         )
         print(f"{split}: {hours[split]:.2f} h of streams scored", flush=True)
-    changes = {
-        name: {
-            split: frr_points(
-                det_curve(
-                    post[split][wide],
-                    truths[split],
-                    hours[split],
-                    labels,
-                    **decoding,
-                    **option,
-                )
-            )
-            for split in ("valid", "test")
-        }
-        for name, option in DECODER_CHANGES.items()
-    }
-    decision = min(
-        DECISIONS, key=lambda name: sum(changes[name]["valid"])
-    )  # chosen on the valid streams
-    decoding["decision"] = DECODER_CHANGES[decision]["decision"]
-    print(f"decision: {decoding['decision']} (FRR {changes})", flush=True)
     keywords = [label not in NEVER_REPORTED for label in labels]
-    gate = choose_gate(
-        post["valid"][narrow],
-        post["valid"][wide],
+    settings = choose_settings(
+        post["valid"],
         truths["valid"],
         hours["valid"],
         labels,
-        args.gates,
-        args.tolerance / 100,
-        **decoding,
+        (narrow, wide),
+        args,
+        decoding,
     )
-    for split in post:
-        post[split]["cascade"] = [
-            cascade_rows(n, w, keywords, gate)
-            for n, w in zip(post[split][narrow], post[split][wide])
-        ]
+    gate, thresholds = settings["gate"], settings["thresholds"]
+    decoding["decision"] = settings["decision"]
+    post["test"]["cascade"] = [
+        cascade_rows(n, w, keywords, gate)
+        for n, w in zip(post["test"][narrow], post["test"][wide])
+    ]
+    changes = {
+        name: {
+            "valid": settings["changes"][name],
+            "test": frr_points(
+                det_curve(
+                    post["test"][wide],
+                    truths["test"],
+                    hours["test"],
+                    labels,
+                    **{**decoding, **option},
+                )
+            ),
+        }
+        for name, option in DECODER_CHANGES.items()
+    }
     macs = {row["width"]: row["macs"] for row in classifier.profile()}
     test_rows = numpy.concatenate(post["test"][narrow])
     share = float(passes_gate(test_rows, keywords, gate).mean())
     wav = next(iter(split_streams(args, "test", 1, rate)))[0]
     wav = wav[: round(args.rtf_seconds * rate)]
-    rows, curves, thresholds = [], {}, {}
+    rows, curves = [], {}
     for detector in [*classifier.widths, "cascade"]:
-        valid_curve = det_curve(
-            post["valid"][detector],
-            truths["valid"],
-            hours["valid"],
-            labels,
-            **decoding,
-        )
-        thresholds[detector] = choose_threshold(valid_curve, args.target_fa)
         curves[detector] = det_curve(
             post["test"][detector],
             truths["test"],
@@ -327,6 +398,7 @@ def main(argv=None):
         "hours": hours,
         "gate": gate,
         "decision": decoding["decision"],
+        "thresholds": {str(k): v for k, v in thresholds.items()},
         "rows": rows,
         "decoder_changes": changes,
         "det": {str(k): v for k, v in curves.items()},
@@ -336,14 +408,9 @@ def main(argv=None):
         json.dump(summary, stream, indent=1)
         stream.write("\n")
     if args.write is not None:
-        folder = args.write or args.source
-        widths = {w: thresholds[w] for w in classifier.widths}
-        write_detection_threshold(folder, widths)
-        write_detection_cascade(
-            folder, narrow, wide, gate, thresholds["cascade"]
-        )
-        write_detection_decision(folder, decoding["decision"])
-        print(
-            f"wrote thresholds {widths}, the cascade and the decision "
-            f"{decoding['decision']} into {folder}"
+        write_settings(
+            args.write or args.source,
+            settings,
+            (narrow, wide),
+            classifier.widths,
         )

@@ -9,13 +9,13 @@ Subcommands (each takes ``--source``, a model folder or a hub id)::
                                [--per-class] [--json]
     speechbrain-slimmable eval --source S --detection AUDIO --truth FILE
                                [--widths W ... | --onnx FILE.onnx ...]
-                               [--cascade [NARROW:WIDE]] [--gate G]
+                               [--cascade NARROW:WIDE|folder] [--gate G]
                                [--threshold T] [--json]
     speechbrain-slimmable export --source S --width W --out FILE.onnx
                                  [--quantize] [--features-only]
     speechbrain-slimmable detect --source S [--width W] [--threshold T]
                                  [--onnx FILE.onnx ...] [--score-every SECONDS]
-                                 [--cascade [NARROW:WIDE]] [--gate G]
+                                 [--cascade NARROW:WIDE|folder] [--gate G]
                                  [--json] FILE...
     speechbrain-slimmable from-recipe --hparams YAML --checkpoint CKPT
                                       --out FOLDER [--features KEY ...]
@@ -316,17 +316,38 @@ def build_parser():
     return parser
 
 
+def cascade_choice(text):
+    """``--cascade``'s value: ``"folder"`` (True: the folder's cascade) or
+    ``NARROW:WIDE``.
+
+    Example
+    -------
+    >>> cascade_choice("folder"), cascade_choice("0.25:1.0")
+    (True, '0.25:1.0')
+    >>> cascade_choice("wide")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected 'folder' or NARROW:WIDE (e.g. 0.25:1.0), got 'wide'
+    """
+    if text == "folder":
+        return True
+    if ":" not in text:
+        raise argparse.ArgumentTypeError(
+            f"expected 'folder' or NARROW:WIDE (e.g. 0.25:1.0), got {text!r}"
+        )
+    return text
+
+
 def add_cascade_options(command, prefix=""):
-    """``--cascade [NARROW:WIDE]`` and ``--gate G`` of a subcommand."""
+    """``--cascade NARROW:WIDE|folder`` and ``--gate G`` of a subcommand."""
     command.add_argument(
         "--cascade",
-        nargs="?",
-        const=True,
+        type=cascade_choice,
         metavar="NARROW:WIDE",
         help=prefix + "a width cascade: the narrow width scores every window, "
         "the wide one re-scores the windows where a keyword reaches the "
-        "gate, and decides (e.g. 0.25:1.0; alone: the model folder's "
-        "measured cascade)",
+        "gate, and decides (e.g. 0.25:1.0; 'folder': the cascade the model "
+        "folder measured)",
     )
     command.add_argument(
         "--gate",

@@ -109,7 +109,7 @@ def test_the_folder_carries_the_cascade(classifier, tmp_path, capsys):
     assert float(other.decoder.thresholds[2]) == pytest.approx(
         measured.hparams.detection_threshold[1.0]
     )  # another cascade: the wide width's threshold
-    argv = ["detect", "--source", str(folder), "--cascade", "--json"]
+    argv = ["detect", "--source", str(folder), "--cascade", "folder", "--json"]
     assert cli.main(argv + [str(STREAM)]) == 0
     assert '"label"' in capsys.readouterr().out
 

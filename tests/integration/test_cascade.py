@@ -120,9 +120,13 @@ def test_the_folder_carries_the_cascade(classifier, tmp_path, capsys):
         ({"cascade": "1.0:0.25", "gate": 0.2}, "NARROW < WIDE"),
         ({"cascade": "0.3:1.0", "gate": 0.2}, "0.3"),
         ({"cascade": "0.25:1.0", "gate": 0.0}, "gate must be in"),
-        ({"cascade": True}, "no detection_cascade"),
     ],
 )
 def test_bad_cascades_fail_loudly(classifier, options, message):
     with pytest.raises(ValueError, match=message):
         build_detector(classifier, **options)
+
+
+def test_a_folder_without_a_cascade_says_so(tiny_classifier):
+    with pytest.raises(ValueError, match="no detection_cascade"):
+        build_detector(tiny_classifier, cascade=True)

@@ -169,7 +169,8 @@ def test_stream_ending_mid_chunk_is_flushed(classifier, two_keywords):
         build_detector,
     )
 
-    detector = build_detector(classifier, threshold=0.5)
+    # A posterior of 0.5 (the folder's decision may be the margin).
+    detector = build_detector(classifier, threshold=0.5, decision="posterior")
     events = [e for c in chunks for e in detector.push(c)]
     late = detector.flush()
     assert [e.label for e in events + late] == ["yes", "stop"]
@@ -421,14 +422,17 @@ def test_a_folder_without_thresholds_says_so(tiny_model_folder, capsys):
     assert "detection_threshold" not in capsys.readouterr().err
 
 
-def test_the_published_folders_carry_their_thresholds():
+def test_the_published_folders_carry_their_detection_settings():
     from speechbrain_slimmable.inference.streaming.pretrained_detector import (
+        CASCADE_KEY,
+        DECISION_KEY,
         THRESHOLD_KEY,
     )
 
-    for name in ("gsc12-cnn", "gsc12-kwt"):
+    for name in ("gsc12-cnn", "gsc12-kwt", "gsc12-cnn-full", "gsc12-kwt-full"):
         text = (MODEL.parent / name / "hyperparams.yaml").read_text()
-        assert f"\n{THRESHOLD_KEY}:" in text, name
+        for key in (THRESHOLD_KEY, CASCADE_KEY, DECISION_KEY):
+            assert f"\n{key}:" in text, (name, key)
 
 
 def test_eval_scores_detection_against_a_truth_file(capsys):

@@ -17,9 +17,10 @@ between words), per width and for the cascade ``--cascade NARROW:WIDE``
    width's; its share of windows scored again on the test streams;
 4. compute per second of audio: the model's MACs (10 windows a second;
    the front end, the same for all, not counted) and measured seconds of
-   compute per second of audio (one thread, PyTorch, 0.1-s chunks, each
-   window scored as soon as its audio is in, and with ``score_every``
-   0.5 s);
+   compute per second of audio (one thread, 0.1-s chunks: PyTorch with
+   each window scored as soon as its audio is in, PyTorch with
+   ``score_every`` 0.5 s, and onnxruntime with ``score_every`` 0.5 s, the
+   model exported features-in behind the shared-frame front end);
 5. the decoder's options one at a time at the wide width
    (``decision="margin"``, ``one_per_word``): FRR at 1, 5 and 12 FA/h on
    the valid and test streams.
@@ -67,6 +68,7 @@ from speechbrain_slimmable.inference.evaluation.detection_metrics import (
     det_curve,
     frr_at,
 )
+from speechbrain_slimmable.inference.export import onnx_session
 from speechbrain_slimmable.inference.streaming.cascade import (
     cascade_rows,
     parse_cascade,
@@ -220,11 +222,13 @@ def markdown(rows, changes, hours, others, target_fa, decision):
         f"{hours['valid']:.2f} h of valid streams, decision "
         f"`{decision}`. Compute per second of "
         "audio: the model's MACs (the front end not counted) and measured "
-        "seconds (PyTorch, one thread).",
+        "seconds of compute (one thread, fed 0.1-s chunks; features computed "
+        "once per frame when scoring every 0.5 s).",
         "",
         f"| detector | {points} | threshold | found | FA/h | "
         "windows at the wide width | MMACs / s | compute s / s | "
-        f"compute s / s, every {SCORE_EVERY:g} s |",
+        f"compute s / s, every {SCORE_EVERY:g} s | "
+        f"compute s / s, onnxruntime, every {SCORE_EVERY:g} s |",
         "| --- | " + "--- | " * (len(POINTS) + 8),
     ]
     for r in rows:
@@ -234,7 +238,8 @@ def markdown(rows, changes, hours, others, target_fa, decision):
             f"{100 * r['found']:.1f} % | {r['fa_per_hour']:.1f} | "
             f"{100 * r['rescored']:.1f} % | {r['macs_per_second'] / 1e6:.1f} "
             f"| {r['seconds_per_second']:.4f} | "
-            f"{r['seconds_per_second_batched']:.4f} |"
+            f"{r['seconds_per_second_batched']:.4f} | "
+            f"{r['seconds_per_second_onnx_batched']:.4f} |"
         )
     lines += [
         "",
@@ -326,6 +331,12 @@ def main(argv=None):
     wav = next(iter(split_streams(args, "test", 1, rate)))[0]
     wav = wav[: round(args.rtf_seconds * rate)]
     rows, curves = [], {}
+    tmp = tempfile.TemporaryDirectory()
+    onnx_files = {}
+    for width in classifier.widths:  # features in: frames shared
+        path = os.path.join(tmp.name, f"w{width}.onnx")
+        classifier.export_onnx(path, width, include_features=False)
+        onnx_files[width] = onnx_session(path, threads=1)
     for detector in [*classifier.widths, "cascade"]:
         curves[detector] = det_curve(
             post["test"][detector],
@@ -354,6 +365,19 @@ def main(argv=None):
         batched, _ = real_time_factor(
             classifier, wav, score_every=SCORE_EVERY, **options
         )
+        if detector == "cascade":
+            onnx = [onnx_files[narrow], onnx_files[wide]]
+            onnx_options = {**options}
+        else:
+            onnx = onnx_files[detector]
+            onnx_options = {"decision": decoding["decision"]}
+        onnx_batched, _ = real_time_factor(
+            classifier,
+            wav,
+            onnx=onnx,
+            score_every=SCORE_EVERY,
+            **onnx_options,
+        )
         rows.append(
             {
                 "detector": name,
@@ -366,9 +390,11 @@ def main(argv=None):
                 "macs_per_second": detector_macs,
                 "seconds_per_second": seconds,
                 "seconds_per_second_batched": batched,
+                "seconds_per_second_onnx_batched": onnx_batched,
             }
         )
         print(rows[-1], flush=True)
+    tmp.cleanup()
     others = sum(
         w.label in NEVER_REPORTED for words in truths["test"] for w in words
     ) / (2 * hours["test"])

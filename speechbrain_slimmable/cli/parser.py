@@ -14,7 +14,8 @@ Subcommands (each takes ``--source``, a model folder or a hub id)::
     speechbrain-slimmable export --source S --width W --out FILE.onnx
                                  [--quantize] [--features-only]
     speechbrain-slimmable detect --source S [--width W] [--threshold T]
-                                 [--onnx FILE.onnx ...] [--score-every SECONDS]
+                                 [--onnx FILE.onnx [--onnx FILE.onnx]]
+                                 [--score-every SECONDS]
                                  [--cascade NARROW:WIDE|folder] [--gate G]
                                  [--json] FILE...
     speechbrain-slimmable from-recipe --hparams YAML --checkpoint CKPT
@@ -239,10 +240,11 @@ def build_parser():
     )
     detect.add_argument(
         "--onnx",
-        nargs="+",
+        action="append",
         metavar="FILE.onnx",
         help="run this exported file with onnxruntime instead of PyTorch "
-        "(with --cascade: the narrow width's file, then the wide width's)",
+        "(with --cascade, twice: the narrow width's file, then the wide "
+        "width's)",
     )
     add_cascade_options(detect)
     detect.add_argument(

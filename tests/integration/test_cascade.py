@@ -89,6 +89,10 @@ def test_cascade_on_two_onnx_files_matches_pytorch(classifier, tmp_path):
         classifier.detect_file(STREAM, onnx=files[::-1], **options)
     with pytest.raises(ValueError, match="needs two files"):
         classifier.detect_file(STREAM, onnx=files[0], **options)
+    argv = ["detect", "--source", str(MODEL), "--json", str(STREAM)]
+    argv += ["--onnx", str(files[0]), "--onnx", str(files[1])]
+    assert cli.main(argv + ["--cascade", "0.25:1.0", "--gate", "0.2"]) == 0
+    assert cli.main(argv) == 1  # two files without --cascade
     waveform_in = tmp_path / "wave.onnx"
     classifier.export_onnx(waveform_in, 1.0)
     with pytest.raises(ValueError, match="both take waveforms"):

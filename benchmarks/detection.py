@@ -78,9 +78,11 @@ from speechbrain_slimmable.inference.evaluation.detection_metrics import (
 )
 from speechbrain_slimmable.inference.export import onnx_session
 from speechbrain_slimmable.inference.streaming.events import NEVER_REPORTED
+from speechbrain_slimmable.inference.streaming.folder_settings import (
+    write_detection_threshold,
+)
 from speechbrain_slimmable.inference.streaming.pretrained_detector import (
     build_detector,
-    write_detection_threshold,
 )
 from speechbrain_slimmable.inference.streaming.sliding_windows import (
     detect_chunks,

@@ -25,7 +25,7 @@ Authors
 
 import torch
 
-from benchmarks.cascade import (
+from benchmarks.detection_settings import (
     add_settings_options,
     choose_settings,
     write_settings,

@@ -274,9 +274,11 @@ def run_export(args):
 
 def run_detect(args):
     """Print each file's keyword events as they are decided, or JSON."""
-    from speechbrain_slimmable.inference.streaming.pretrained_detector import (
-        CASCADE_KEY,
+    from speechbrain_slimmable.inference.streaming.events import (
         DEFAULT_THRESHOLD,
+    )
+    from speechbrain_slimmable.inference.streaming.folder_settings import (
+        CASCADE_KEY,
         THRESHOLD_KEY,
     )
 

@@ -17,12 +17,14 @@ from speechbrain_slimmable.inference.evaluation.detection_metrics import (
     stream_posteriors,
 )
 from speechbrain_slimmable.inference.streaming.cascade import cascade_rows
+from speechbrain_slimmable.inference.streaming.folder_settings import (
+    write_detection_cascade,
+)
 from speechbrain_slimmable.inference.streaming.pretrained_detector import (
     build_detector,
     cascade_scorer,
     class_labels,
     window_scorer,
-    write_detection_cascade,
 )
 
 MODEL = Path(__file__).resolve().parents[2] / "pretrained" / "gsc12-cnn"

@@ -334,7 +334,7 @@ def test_bad_stream_chunks_name_the_position(classifier):
 
 def test_default_threshold_from_the_model_folder(tmp_path, classifier):
     from speechbrain_slimmable.inference import SlimmableKWSClassifier
-    from speechbrain_slimmable.inference.streaming.pretrained_detector import (
+    from speechbrain_slimmable.inference.streaming.folder_settings import (
         default_threshold,
         write_detection_threshold,
     )
@@ -423,7 +423,7 @@ def test_a_folder_without_thresholds_says_so(tiny_model_folder, capsys):
 
 
 def test_the_published_folders_carry_their_detection_settings():
-    from speechbrain_slimmable.inference.streaming.pretrained_detector import (
+    from speechbrain_slimmable.inference.streaming.folder_settings import (
         CASCADE_KEY,
         DECISION_KEY,
         THRESHOLD_KEY,

@@ -292,7 +292,7 @@ class SlimmableKWSClassifier(WidthBudgetMixin, Pretrained):
             The width to run (the widest by default).
         threshold : float or dict, optional
             By default the model folder's (see
-            :func:`speechbrain_slimmable.inference.streaming.pretrained_detector.default_threshold`).
+            :func:`speechbrain_slimmable.inference.streaming.folder_settings.default_threshold`).
         **options : dict
             ``onnx`` (run an exported file instead), ``hop``,
             ``score_every`` (seconds between scoring calls: see

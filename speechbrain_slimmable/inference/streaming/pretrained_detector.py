@@ -1,17 +1,17 @@
-"""Keyword detection with a pretrained model: scorers and thresholds.
+"""Keyword detection with a pretrained model: its scorers.
 
 Binds the model-agnostic detection of :mod:`speechbrain_slimmable.inference.streaming.sliding_windows`
 to a :class:`~speechbrain_slimmable.inference.SlimmableKWSClassifier`: its
-windows are scored by the PyTorch subnet at a width or by an exported ONNX
-file with onnxruntime (the loop a device runs), and its default threshold
-is read from (and written into) the model folder's ``hyperparams.yaml``.
+windows are scored by the PyTorch subnet at a width, by an exported ONNX
+file with onnxruntime (the loop a device runs) or by a width cascade, at
+the threshold, decision and cascade its model folder measured
+(:mod:`speechbrain_slimmable.inference.streaming.folder_settings`).
 
 Authors
  * speechbrain-slimmable developers 2026
 """
 
 import os
-import re
 
 import numpy
 import torch
@@ -21,23 +21,22 @@ from speechbrain_slimmable.inference.streaming.cascade import (
     parse_cascade,
 )
 from speechbrain_slimmable.inference.streaming.events import (
-    DEFAULT_THRESHOLD,
     NEVER_REPORTED,
     EventDecoder,
 )
+from speechbrain_slimmable.inference.streaming.folder_settings import (
+    CASCADE_KEY,
+    default_cascade,
+    default_decision,
+    default_threshold,
+)
 from speechbrain_slimmable.inference.streaming.shared_frames import (
-    FrameCache,
-    shared_features,
+    WindowFeatures,
 )
 from speechbrain_slimmable.inference.streaming.sliding_windows import (
     SlidingWindowDetector,
 )
 from speechbrain_slimmable.nnet.width import resolve_width
-
-THRESHOLD_KEY = "detection_threshold"
-CASCADE_KEY = "detection_cascade"
-DECISION_KEY = "detection_decision"
-CASCADE_FIELDS = ("narrow", "wide", "gate", "threshold")
 
 
 def build_detector(
@@ -116,9 +115,7 @@ def build_detector(
         scorer = window_scorer(classifier, None if onnx else width, onnx)
         if threshold is None:
             threshold = default_threshold(classifier, width)
-    options.setdefault(
-        "decision", getattr(classifier.hparams, DECISION_KEY, "posterior")
-    )
+    options.setdefault("decision", default_decision(classifier))
     rate = classifier.hparams.sample_rate
     decoder = EventDecoder(
         class_labels(classifier),
@@ -158,7 +155,7 @@ def window_scorer(classifier, width=None, onnx=None):
     >>> scorer(torch.zeros(3, 16000)).shape
     (3, 2)
     """
-    front_end = _FrontEnd(
+    front_end = WindowFeatures(
         classifier.mods.compute_features,
         classifier.front_end,
         classifier.hparams.clip_samples,
@@ -172,47 +169,6 @@ def window_scorer(classifier, width=None, onnx=None):
             "give either a width or an ONNX file: the file fixes the width"
         )
     return _OnnxScorer(_session(onnx), front_end)
-
-
-def default_threshold(classifier, width=None):
-    """The model folder's threshold for ``width`` (the widest by default).
-
-    Read from the key ``detection_threshold`` of its ``hyperparams.yaml``:
-    one number, or one per width (``{width: threshold}``), as written by
-    :func:`write_detection_threshold`; ``DEFAULT_THRESHOLD`` when absent.
-
-    Example
-    -------
-    >>> default_threshold(getfixture("tiny_classifier"))
-    0.8
-    """
-    value = getattr(classifier.hparams, THRESHOLD_KEY, None)
-    if isinstance(value, dict):
-        width = resolve_width(width, classifier.widths)
-        value = {float(k): v for k, v in value.items()}.get(float(width))
-    return DEFAULT_THRESHOLD if value is None else float(value)
-
-
-def default_cascade(classifier):
-    """The width cascade the model folder measured, or None.
-
-    Read from the key ``detection_cascade`` of its ``hyperparams.yaml``, as
-    written by :func:`write_detection_cascade`.
-
-    Returns
-    -------
-    dict or None
-        ``narrow`` and ``wide`` (widths), ``gate`` and ``threshold``.
-
-    Example
-    -------
-    >>> default_cascade(getfixture("tiny_classifier")) is None
-    True
-    """
-    value = getattr(classifier.hparams, CASCADE_KEY, None)
-    if value is None:
-        return None
-    return {key: float(value[key]) for key in CASCADE_FIELDS}
 
 
 def cascade_scorer(classifier, narrow, wide, gate, onnx=None):
@@ -270,144 +226,10 @@ def cascade_scorer(classifier, narrow, wide, gate, onnx=None):
     return CascadeScorer(*scorers, gate, keywords)
 
 
-def write_detection_cascade(folder, narrow, wide, gate, threshold):
-    """Write the measured width cascade into a model folder's hyperparams.
-
-    Replaces the ``detection_cascade`` entry of ``hyperparams.yaml`` (or
-    adds one at its end), which :func:`build_detector` reads.
-
-    Example
-    -------
-    >>> folder = getfixture("tmp_path")
-    >>> _ = (folder / "hyperparams.yaml").write_text("sample_rate: 16000\\n")
-    >>> write_detection_cascade(folder, 0.25, 1.0, 0.2, 0.6)
-    >>> print((folder / "hyperparams.yaml").read_text().strip())
-    sample_rate: 16000
-    detection_cascade:
-        narrow: 0.25
-        wide: 1.0
-        gate: 0.2
-        threshold: 0.6
-    """
-    lines = [
-        f"    narrow: {float(narrow)}",
-        f"    wide: {float(wide)}",
-        f"    gate: {float(gate):.4g}",
-        f"    threshold: {float(threshold):.4g}",
-    ]
-    _write_entry(folder, CASCADE_KEY, "\n".join(lines))
-
-
-def write_detection_decision(folder, decision):
-    """Write the decoder's decision (see :class:`EventDecoder`) that the
-    folder's thresholds were measured with into its hyperparams.
-
-    Example
-    -------
-    >>> folder = getfixture("tmp_path")
-    >>> _ = (folder / "hyperparams.yaml").write_text("sample_rate: 16000\\n")
-    >>> write_detection_decision(folder, "margin")
-    >>> print((folder / "hyperparams.yaml").read_text().strip())
-    sample_rate: 16000
-    detection_decision: margin
-    """
-    _write_entry(folder, DECISION_KEY, decision)
-
-
-def write_detection_threshold(folder, thresholds):
-    """Write the default thresholds into a model folder's hyperparams.
-
-    Replaces the ``detection_threshold`` entry of ``hyperparams.yaml`` (or
-    adds one at its end); the rest of the file is kept as it is.
-
-    Arguments
-    ---------
-    folder : str or os.PathLike
-        A model folder.
-    thresholds : float or dict
-        One threshold, or one per width (``{width: threshold}``).
-
-    Example
-    -------
-    >>> folder = getfixture("tmp_path")
-    >>> _ = (folder / "hyperparams.yaml").write_text("sample_rate: 16000\\n")
-    >>> write_detection_threshold(folder, {1.0: 0.9, 0.5: 0.85})
-    >>> write_detection_threshold(folder, {1.0: 0.7})
-    >>> print((folder / "hyperparams.yaml").read_text().strip())
-    sample_rate: 16000
-    detection_threshold:
-        1.0: 0.7
-    """
-    if isinstance(thresholds, dict):
-        lines = [
-            f"    {float(w)}: {float(t):.4g}" for w, t in thresholds.items()
-        ]
-        _write_entry(folder, THRESHOLD_KEY, "\n".join(lines))
-    else:
-        _write_entry(folder, THRESHOLD_KEY, f"{float(thresholds):.4g}")
-
-
-def _write_entry(folder, key, value):
-    """Replace (or append) the top-level ``key`` of a model folder's
-    ``hyperparams.yaml`` with ``value`` (inline, or indented lines)."""
-    path = os.path.join(os.fspath(folder), "hyperparams.yaml")
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{folder} is not a model folder: no {path}")
-    with open(path, encoding="utf-8") as stream:
-        text = stream.read()
-    text = re.sub(rf"(?m)^{key}:.*\n(?:[ \t]+.*\n)*", "", text)
-    entry = f"{key}:\n{value}" if value.startswith(" ") else f"{key}: {value}"
-    with open(path, "w", encoding="utf-8") as stream:
-        stream.write(text.rstrip("\n") + "\n" + entry + "\n")
-
-
 def class_labels(classifier):
     """The model's class labels in output order."""
     encoder = classifier.hparams.label_encoder
     return [str(encoder.ind2lab[i]) for i in range(len(encoder))]
-
-
-class _FrontEnd:
-    """The model's front end on windows, or on the span of many windows.
-
-    Window by window it runs the classifier's inference front end (its
-    filterbank computed once). On a span, the frames that overlapping
-    windows share are computed once (:func:`shared_features`, built from
-    the model folder's own front end) when that front end allows it, with
-    the same features as window by window up to float rounding.
-    """
-
-    def __init__(self, compute_features, inference_front_end, window, device):
-        self.compute_features = compute_features
-        self.inference_front_end = inference_front_end
-        self.window = window
-        self.device = device
-        self.shared = {}  # hop -> shared_features(...), or None
-
-    def windows(self, windows):
-        """Features of waveforms ``(batch, window)``."""
-        with torch.no_grad():
-            return self.inference_front_end(windows.to(self.device))
-
-    def span(self, span, count, hop, state):
-        """Features of the ``count`` windows of ``span``, ``hop`` apart.
-
-        ``state`` is the stream's (see ``SlidingWindowDetector``): it keeps
-        the frames the next span shares with this one.
-        """
-        if hop not in self.shared:
-            self.shared[hop] = self._shared_frames(hop)
-        shared = self.shared[hop]
-        if shared is None:
-            return self.windows(span.unfold(0, self.window, hop)[:count])
-        cache = state.setdefault("frames", FrameCache())
-        with torch.no_grad():
-            return shared(span.to(self.device), count, cache)
-
-    def _shared_frames(self, hop):
-        """The shared-frame front end for ``hop``, or None."""
-        shared = shared_features(self.compute_features, self.window, hop)
-        return None if shared is None else shared.to(self.device)
 
 
 class _TorchScorer:

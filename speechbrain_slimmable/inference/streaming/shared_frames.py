@@ -254,3 +254,58 @@ class FrameCache:
         self.offset = 0
         self.first = 0
         self.frames = None
+
+
+class WindowFeatures:
+    """A model's front end on windows, or on the span of many windows.
+
+    Arguments
+    ---------
+    compute_features : torch.nn.Module
+        The model folder's front end.
+    inference_front_end : callable
+        The same features for a batch of windows (the classifier's
+        ``front_end``: its filterbank computed once).
+    window : int
+        Window length in samples.
+    device : str or torch.device
+        Where the features are computed.
+
+    Window by window it runs the classifier's inference front end (its
+    filterbank computed once). On a span, the frames that overlapping
+    windows share are computed once (:func:`shared_features`, built from
+    the model folder's own front end) when that front end allows it, with
+    the same features as window by window up to float rounding.
+    """
+
+    def __init__(self, compute_features, inference_front_end, window, device):
+        self.compute_features = compute_features
+        self.inference_front_end = inference_front_end
+        self.window = window
+        self.device = device
+        self.shared = {}  # hop -> shared_features(...), or None
+
+    def windows(self, windows):
+        """Features of waveforms ``(batch, window)``."""
+        with torch.no_grad():
+            return self.inference_front_end(windows.to(self.device))
+
+    def span(self, span, count, hop, state):
+        """Features of the ``count`` windows of ``span``, ``hop`` apart.
+
+        ``state`` is the stream's (see ``SlidingWindowDetector``): it keeps
+        the frames the next span shares with this one.
+        """
+        if hop not in self.shared:
+            self.shared[hop] = self._shared_frames(hop)
+        shared = self.shared[hop]
+        if shared is None:
+            return self.windows(span.unfold(0, self.window, hop)[:count])
+        cache = state.setdefault("frames", FrameCache())
+        with torch.no_grad():
+            return shared(span.to(self.device), count, cache)
+
+    def _shared_frames(self, hop):
+        """The shared-frame front end for ``hop``, or None."""
+        shared = shared_features(self.compute_features, self.window, hop)
+        return None if shared is None else shared.to(self.device)

@@ -126,6 +126,7 @@ def test_the_folder_carries_the_cascade(classifier, tmp_path, capsys):
         ({"cascade": "1.0:0.25", "gate": 0.2}, "NARROW < WIDE"),
         ({"cascade": "0.3:1.0", "gate": 0.2}, "0.3"),
         ({"cascade": "0.25:1.0", "gate": 0.0}, "gate must be in"),
+        ({"cascade": "0.25:1.0", "gate": 0.2, "width": 0.5}, "either a width"),
     ],
 )
 def test_bad_cascades_fail_loudly(classifier, options, message):

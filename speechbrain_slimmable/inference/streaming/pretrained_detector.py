@@ -107,6 +107,11 @@ def build_detector(
     (0.3, 0.8)
     """
     if cascade is not None:
+        if width is not None:
+            raise ValueError(
+                "give either a width or a cascade: the cascade runs its own "
+                f"widths (got width={width} and cascade={cascade!r})"
+            )
         scorer, threshold = _cascade(classifier, cascade, gate, threshold, onnx)
     else:
         if onnx is not None:

@@ -20,6 +20,7 @@ TABLES = {
     "detection": "benchmarks.detection",
     "thresholds": "benchmarks.thresholds",
     "cascade": "benchmarks.cascade",
+    "stream-file": "benchmarks.stream_file",
     "streams": "benchmarks.streams",
     "stream-changes": "benchmarks.stream_changes",
     "changes": "benchmarks.changes",

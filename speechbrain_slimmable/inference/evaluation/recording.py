@@ -44,7 +44,9 @@ def read_truth(path):
     path : str or os.PathLike
         A CSV whose header names ``label``, ``start`` and ``end``
         (seconds), or a ``.json`` file holding a list of objects with those
-        keys.
+        keys. An optional ``centre`` (seconds) says where the word's energy
+        is when ``start`` and ``end`` bound more than the word (e.g. the
+        one-second clip it came in); by default its middle.
 
     Returns
     -------
@@ -60,6 +62,9 @@ def read_truth(path):
     >>> _ = json_path.write_text('[{"label": "no", "start": 3, "end": 4}]')
     >>> read_truth(json_path)
     [Word('no', 3.000, 4.000)]
+    >>> _ = path.write_text("label,start,end,centre\\nyes,1.0,2.0,1.2\\n")
+    >>> read_truth(path)[0].centre
+    1.2
     >>> _ = path.write_text("word,time\\nyes,1.0\\n")
     >>> read_truth(path)
     Traceback (most recent call last):
@@ -90,7 +95,12 @@ def read_truth(path):
         )
     try:
         return [
-            Word(row["label"], float(row["start"]), float(row["end"]))
+            Word(
+                row["label"],
+                float(row["start"]),
+                float(row["end"]),
+                centre=float(row["centre"]) if row.get("centre") else None,
+            )
             for row in rows
         ]
     except (TypeError, ValueError) as error:

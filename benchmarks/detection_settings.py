@@ -88,8 +88,8 @@ def choose_settings(valid, truths, hours, labels, cascade, args, decoding):
         wide width), ``changes`` (valid FRR at :data:`POINTS` of each of
         :data:`DECODER_CHANGES`), ``gate`` (:func:`choose_gate`) and
         ``thresholds`` (per width and ``"cascade"``: the lowest with at
-        most ``target_fa`` false alarms per hour); ``cascade`` holds the
-        cascade's posteriors.
+        most ``target_fa`` false alarms per hour) with ``chosen``, the row
+        of each one's valid DET curve at that threshold.
     """
     narrow, wide = cascade
     changes = {
@@ -120,17 +120,19 @@ def choose_settings(valid, truths, hours, labels, cascade, args, decoding):
             for n, w in zip(valid[narrow], valid[wide])
         ],
     }
-    thresholds = {
-        detector: choose_threshold(
-            det_curve(rows, truths, hours, labels, **decoding), args.target_fa
+    thresholds, chosen = {}, {}
+    for detector, rows in detectors.items():
+        curve = det_curve(rows, truths, hours, labels, **decoding)
+        thresholds[detector] = choose_threshold(curve, args.target_fa)
+        chosen[detector] = next(
+            row for row in curve if row["threshold"] == thresholds[detector]
         )
-        for detector, rows in detectors.items()
-    }
     return {
         "decision": decision["decision"],
         "changes": changes,
         "gate": gate,
         "thresholds": thresholds,
+        "chosen": chosen,
     }
 
 

@@ -46,19 +46,16 @@ from benchmarks.stream_data import (
 )
 from speechbrain_slimmable.inference.evaluation.detection_metrics import (
     MARGIN_THRESHOLDS,
-    det_curve,
 )
 from speechbrain_slimmable.inference.streaming.cascade import (
-    cascade_rows,
     parse_cascade,
 )
-from speechbrain_slimmable.inference.streaming.events import NEVER_REPORTED
 
 
 def thresholds_on_valid(args):
     """Choose what the model in ``args.apply_thresholds`` carries on its
-    own valid streams (:func:`benchmarks.cascade.choose_settings`), write
-    it into its folder; its table."""
+    own valid streams (:func:`benchmarks.detection_settings.
+    choose_settings`), write it into its folder; its table."""
     folder = args.apply_thresholds
     check_folders(folder, args.data_folder, args.noise_folder)
     check_unseen(folder, "valid")
@@ -73,21 +70,9 @@ def thresholds_on_valid(args):
     settings = choose_settings(
         posteriors, truths, hours, labels, cascade, args, decoding
     )
-    decoding["decision"] = settings["decision"]
-    keywords = [label not in NEVER_REPORTED for label in labels]
-    posteriors["cascade"] = [
-        cascade_rows(n, w, keywords, settings["gate"])
-        for n, w in zip(posteriors[cascade[0]], posteriors[cascade[1]])
-    ]
     lines = []
     for detector, threshold in settings["thresholds"].items():
-        chosen = det_curve(
-            posteriors[detector],
-            truths,
-            hours,
-            labels,
-            **{**decoding, "thresholds": [threshold]},
-        )[0]
+        chosen = settings["chosen"][detector]
         name = detector if detector == "cascade" else f"width {detector}"
         lines.append(
             f"| {name} | {threshold:.2f} | "

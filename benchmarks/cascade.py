@@ -49,7 +49,13 @@ import tempfile
 import numpy
 import torch
 
-from benchmarks.detection import check_requirements, plot, real_time_factor
+from benchmarks.detection import (
+    SNR_BANDS,
+    check_requirements,
+    plot,
+    real_time_factor,
+    snr_lines,
+)
 from benchmarks.detection_settings import (
     DECODER_CHANGES,
     POINTS,
@@ -76,6 +82,7 @@ from benchmarks.stream_data import (
 from speechbrain_slimmable.inference.evaluation.detection_metrics import (
     MARGIN_THRESHOLDS,
     det_curve,
+    keywords_by_snr,
 )
 from speechbrain_slimmable.inference.export import onnx_session
 from speechbrain_slimmable.inference.streaming.cascade import (
@@ -117,6 +124,7 @@ def markdown(rows, changes, hours, others, target_fa, decision):
             f"{r['seconds_per_second_batched']:.4f} | "
             f"{r['seconds_per_second_onnx_batched']:.4f} |"
         )
+    lines += snr_lines([(r["detector"], r["by_snr"]) for r in rows], "detector")
     lines += [
         "",
         "The decoder's options one at a time at the wide width (FRR at "
@@ -281,6 +289,14 @@ def main(argv=None):
                 "seconds_per_second": seconds,
                 "seconds_per_second_batched": batched,
                 "seconds_per_second_onnx_batched": onnx_batched,
+                "by_snr": keywords_by_snr(
+                    post["test"][detector],
+                    truths["test"],
+                    labels,
+                    thresholds[detector],
+                    SNR_BANDS,
+                    **{k: v for k, v in decoding.items() if k != "thresholds"},
+                ),
             }
         )
         print(rows[-1], flush=True)

@@ -184,6 +184,43 @@ def change_rows(by_recipe, against):
     return lines
 
 
+def plot_recipes(by_recipe, path, title):
+    """Test accuracy against parameters: per recipe, a point per width
+    (mean and std over its seeds), written to ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure, axes = pyplot.subplots(figsize=(7, 4.5))
+    for name, seeds in by_recipe.items():
+        widths = widths_of({name: seeds})
+        values = [
+            list(width_values(seeds, w, "accuracy").values()) for w in widths
+        ]
+        params = [
+            next(r[w]["params"] for r in seeds.values() if w in r) / 1000
+            for w in widths
+        ]
+        axes.errorbar(
+            params,
+            [statistics.mean(v) for v in values],
+            yerr=[statistics.stdev(v) if len(v) > 1 else 0 for v in values],
+            marker="o",
+            capsize=3,
+            label=name,
+        )
+    axes.set_xscale("log")
+    axes.set_xlabel("parameters (thousands, log scale)")
+    axes.set_ylabel("test accuracy (%)")
+    axes.set_title(title)
+    axes.grid(True, alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    pyplot.close(figure)
+
+
 def main(argv=None):
     """Print the table (and write it to ``--out``)."""
     parser = runs_parser("clips", __doc__.splitlines()[0])
@@ -199,6 +236,14 @@ def main(argv=None):
         help="with --against: a second table of every other recipe's "
         "change against it at each width, paired by seed",
     )
+    parser.add_argument(
+        "--plot",
+        metavar="PNG",
+        help="also draw each recipe's test accuracy against its parameters",
+    )
+    parser.add_argument(
+        "--title", default="test accuracy per width", help="the plot's title"
+    )
     args = parser.parse_args(argv)
     if args.change_per_width and args.against is None:
         parser.error("--change_per_width needs --against RECIPE")
@@ -213,6 +258,9 @@ def main(argv=None):
         command += ["--against", args.against]
     if args.change_per_width:
         command += ["--change_per_width"]
+    if args.plot is not None:
+        command += ["--plot", args.plot, "--title", args.title]
+        plot_recipes(by_recipe, args.plot, args.title)
     command += ["--runs"] + [f"{name}={folder}" for name, folder in args.runs]
     caption = (
         "Clip accuracy (%) of the model each run wrote (the checkpoint "

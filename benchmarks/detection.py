@@ -151,6 +151,35 @@ def plot(curves, path):
     pyplot.close(figure)
 
 
+def snr_lines(rows, first_column):
+    """The table of keywords by SNR band: ``rows`` of (name, the
+    :func:`keywords_by_snr` list of a detector), as markdown lines."""
+    bands = rows[0][1]
+    counts = ", ".join(
+        f"{band['snr']} dB: {band['keywords']}" for band in bands
+    )
+    lines = [
+        "",
+        "By signal-to-noise ratio of the keyword (keywords per band: "
+        f"{counts}): detected at the chosen threshold / classified right "
+        "in its own window (the window centred on it; no "
+        "threshold can detect much more than this).",
+        "",
+        f"| {first_column} | "
+        + " | ".join(f"{band['snr']} dB" for band in bands)
+        + " |",
+        "| --- | " + "--- | " * len(bands),
+    ]
+    for name, by_snr in rows:
+        cells = " | ".join(
+            f"{100 * band['detected']:.1f} / "
+            f"{100 * band['own_window_right']:.1f} %"
+            for band in by_snr
+        )
+        lines.append(f"| {name} | {cells} |")
+    return lines
+
+
 def markdown(rows, hours, curves, every):
     """The summary table; ``curves`` (width to DET curve) give the rate of
     keywords found at the goal's 72 false alarms per hour; ``every`` is the
@@ -186,27 +215,7 @@ def markdown(rows, hours, curves, every):
             f"{r['rtf_onnx_waveform_in']:.4f} | "
             f"{r['rtf_pytorch_batched']:.4f} | {r['rtf_onnx_batched']:.4f} |"
         )
-    bands = [band["snr"] for band in rows[0]["by_snr"]]
-    counts = ", ".join(
-        f"{band['snr']} dB: {band['keywords']}" for band in rows[0]["by_snr"]
-    )
-    lines += [
-        "",
-        "By signal-to-noise ratio of the keyword (keywords per band: "
-        f"{counts}): detected at the chosen threshold / classified right "
-        "in its own window (the window centred on it; no "
-        "threshold can detect much more than this).",
-        "",
-        "| width | " + " | ".join(f"{band} dB" for band in bands) + " |",
-        "| --- | " + "--- | " * len(bands),
-    ]
-    for r in rows:
-        cells = " | ".join(
-            f"{100 * band['detected']:.1f} / "
-            f"{100 * band['own_window_right']:.1f} %"
-            for band in r["by_snr"]
-        )
-        lines.append(f"| {r['width']} | {cells} |")
+    lines += snr_lines([(r["width"], r["by_snr"]) for r in rows], "width")
     lines += [
         "",
         "False alarms at the chosen threshold, per hour, by what they fired "

@@ -30,6 +30,7 @@ import speechbrain as sb
 import torch
 from hyperpyyaml import load_hyperpyyaml
 from speechbrain.utils.distributed import run_on_main
+from speechbrain.utils.parameter_transfer import Pretrainer
 
 from speechbrain_slimmable import profile_widths
 from speechbrain_slimmable.brain import SandwichBrain
@@ -249,6 +250,39 @@ def build_brain(hparams, run_opts, checkpointer=True):
     return brain, datasets
 
 
+def load_initial_weights(hparams):
+    """Start the model from the weights of a model folder (``init_from``).
+
+    ``init_from`` is a local folder or a hub id written by this recipe (its
+    ``model.ckpt`` and ``label_encoder.ckpt``), e.g. a published supernet
+    to fine-tune. The folder's classes must be this run's, in the same
+    order. A resumed run's own checkpoint replaces these weights.
+    """
+    source = hparams.get("init_from")
+    if source is None:
+        return
+    folder_encoder = sb.dataio.encoder.CategoricalEncoder()
+    pretrainer = Pretrainer(
+        collect_in=os.path.join(hparams["save_folder"], "init_from"),
+        loadables={
+            "model": hparams["model"],
+            "label_encoder": folder_encoder,
+        },
+        paths={
+            "model": f"{source}/model.ckpt",
+            "label_encoder": f"{source}/label_encoder.ckpt",
+        },
+    )
+    run_on_main(pretrainer.collect_files)
+    pretrainer.load_collected()
+    ours = hparams["label_encoder"].lab2ind
+    if folder_encoder.lab2ind != ours:
+        raise ValueError(
+            f"init_from={source} has the classes {folder_encoder.lab2ind}, "
+            f"this run {ours}: its weights would score the wrong classes"
+        )
+
+
 def per_step_scheduler(hparams, train_set):
     """Build ``lr_scheduler`` for the steps of the run; checkpoint it.
 
@@ -289,6 +323,7 @@ def main(argv):
         overrides=overrides,
     )
     brain, datasets = build_brain(hparams, run_opts)
+    load_initial_weights(hparams)
     clock = TrainingClock()
     hparams["checkpointer"].add_recoverable("training_clock", clock)
     checkpoint_noise_positions(hparams)

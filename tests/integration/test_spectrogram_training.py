@@ -178,6 +178,33 @@ def test_the_model_folder_classifies_and_exports_audio(trained, image_data):
     assert report["max_abs_diff"] < 1e-3
 
 
+def test_init_from_starts_the_model_from_a_model_folder(
+    trained, image_data, tmp_path
+):
+    output, _ = trained
+    folder = output / "pretrained"
+    train = load_recipe_module("train")
+    _, _, overrides = sb.parse_arguments(
+        recipe_args(tmp_path / "run", image_data, f"--init_from={folder}")
+    )
+    with open(YAML, encoding="utf-8") as fin:
+        hparams = load_hyperpyyaml(fin, overrides)
+    train.build_brain(hparams, {"device": "cpu"})
+    train.load_initial_weights(hparams)
+    saved = torch.load(folder / "model.ckpt", map_location="cpu")
+    loaded = hparams["model"].state_dict()
+    assert saved.keys() == loaded.keys()
+    assert all(torch.equal(saved[k], loaded[k]) for k in saved)
+
+    # The folder's classes in another order: its weights would score the
+    # wrong classes, so the run refuses them.
+    encoder = hparams["label_encoder"]
+    first, second = list(encoder.lab2ind)[:2]
+    encoder.lab2ind[first], encoder.lab2ind[second] = 1, 0
+    with pytest.raises(ValueError, match="wrong classes"):
+        train.load_initial_weights(hparams)
+
+
 def test_the_front_end_reproduces_the_real_images(real_data):
     """``dev_pairs``: images of gsc12_dev clips, against their WAVs."""
     pairs = real_data / "gsc_v2_spectrograms" / "dev_pairs"

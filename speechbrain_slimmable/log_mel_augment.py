@@ -64,17 +64,35 @@ class LogMelShift(torch.nn.Module):
 
     def forward(self, log_mel):
         """Shifted ``log_mel`` ``(batch, frames, n_mels)``."""
-        batch, frames, _ = log_mel.shape
-        shifts = torch.randint(-self.max_frames, self.max_frames + 1, (batch,))
-        source = torch.arange(frames).unsqueeze(0) - shifts.unsqueeze(1)
-        inside = ((source >= 0) & (source < frames)).to(log_mel.device)
-        index = source.clamp(0, frames - 1).to(log_mel.device)
-        gathered = log_mel.gather(
-            1, index.unsqueeze(-1).expand(-1, -1, log_mel.shape[-1])
+        shifts = torch.randint(
+            -self.max_frames, self.max_frames + 1, (len(log_mel),)
         )
-        return torch.where(
-            inside.unsqueeze(-1), gathered, torch.full_like(log_mel, self.floor)
-        )
+        return shift_frames(log_mel, shifts, self.floor)
+
+
+def shift_frames(log_mel, shifts, floor):
+    """Each clip of ``log_mel`` ``(batch, frames, n_mels)`` moved later by
+    its ``shifts`` ``(batch,)`` frames (earlier when negative); frames that
+    enter are ``floor``.
+
+    Example
+    -------
+    >>> shift_frames(torch.arange(4.0).view(1, 4, 1), torch.tensor([1]), -1.0)
+    tensor([[[-1.],
+             [ 0.],
+             [ 1.],
+             [ 2.]]])
+    """
+    frames = log_mel.shape[1]
+    source = torch.arange(frames).unsqueeze(0) - shifts.cpu().unsqueeze(1)
+    inside = ((source >= 0) & (source < frames)).to(log_mel.device)
+    index = source.clamp(0, frames - 1).to(log_mel.device)
+    gathered = log_mel.gather(
+        1, index.unsqueeze(-1).expand(-1, -1, log_mel.shape[-1])
+    )
+    return torch.where(
+        inside.unsqueeze(-1), gathered, torch.full_like(log_mel, floor)
+    )
 
 
 class LogMelGain(torch.nn.Module):

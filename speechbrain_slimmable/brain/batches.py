@@ -63,7 +63,9 @@ class BatchPreparationMixin:
         wavs, lens = batch.sig
         targets = self.targets_of(batch)
         if getattr(batch, "is_image", None) is not None:
-            clean = self._features_of_mixed_batch(batch, stage)
+            clean, targets = self._features_of_mixed_batch(
+                batch, stage, targets
+            )
         else:
             wav_augment = getattr(self.hparams, "wav_augment", None)
             if stage == sb.Stage.TRAIN and wav_augment is not None:
@@ -91,14 +93,17 @@ class BatchPreparationMixin:
                 )
         return features, wide_features, targets, wavs
 
-    def _features_of_mixed_batch(self, batch, stage):
-        """Features of a batch of audio clips and spectrogram images.
+    def _features_of_mixed_batch(self, batch, stage, targets):
+        """Features and targets of a batch of audio clips and spectrogram
+        images.
 
         A batch with ``is_image`` (see
         :mod:`speechbrain_slimmable.dataio.spectrograms`) holds audio rows
         (``sig``) and image rows (``image_feats``: log-mel features). Audio
         rows get ``wav_augment`` and ``modules.compute_features``; image
-        rows get ``image_augment`` (log-mel augmentation, e.g.
+        rows get ``edge_negatives`` (keywords cut at the window's edge and
+        relabelled, :mod:`speechbrain_slimmable.edge_negatives`), then
+        ``image_augment`` (log-mel augmentation, e.g.
         :mod:`speechbrain_slimmable.log_mel_augment`) and
         ``image_features`` (what turns log-mel into the model's input:
         ``compute_features`` after its front end). Rows keep their order.
@@ -138,6 +143,13 @@ class BatchPreparationMixin:
                     "e.g. !ref <compute_features> without its front end)"
                 )
             log_mel = batch.image_feats.data[image_rows]
+            negatives = getattr(self.hparams, "edge_negatives", None)
+            if training and negatives is not None:
+                log_mel, image_targets = negatives(
+                    log_mel, targets[image_rows], self.hparams.label_encoder
+                )
+                targets = targets.clone()
+                targets[image_rows] = image_targets
             image_augment = getattr(self.hparams, "image_augment", None)
             if training and image_augment is not None:
                 log_mel, _ = image_augment(
@@ -156,7 +168,7 @@ class BatchPreparationMixin:
         features = first.new_empty(len(is_image), *first.shape[1:])
         for rows, part in parts:
             features[rows] = part
-        return features
+        return features, targets
 
     def targets_of(self, batch):
         """Class indices ``(batch,)`` of a batch (``command_encoded``)."""

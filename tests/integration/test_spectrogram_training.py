@@ -164,6 +164,29 @@ def test_a_mixed_batch_featurizes_each_row_from_its_own_source(
         brain.prepare_batch(batch, sb.Stage.VALID)
 
 
+def test_edge_negatives_relabel_training_images_only(image_data, tmp_path):
+    train = load_recipe_module("train")
+    args = recipe_args(tmp_path, image_data, "--edge_negative_share=1.0")
+    _, _, overrides = sb.parse_arguments(args)
+    with open(YAML, encoding="utf-8") as fin:
+        hparams = load_hyperpyyaml(fin, overrides)
+    brain, datasets = train.build_brain(hparams, {"device": "cpu"})
+    # The synthetic classes have no _unknown_: "no" stands for it.
+    hparams["edge_negatives"].negative_label = "no"
+    dataset = datasets["train"]
+    rows = [dataset[i] for i in range(len(dataset))]
+    batch = sb.dataio.batch.PaddedBatch(rows)
+    encoded = brain.targets_of(batch)
+    no = hparams["label_encoder"].encode_label("no")
+    is_image = torch.tensor([row["is_image"] for row in rows])
+    _, targets, _ = brain.prepare_batch(batch, sb.Stage.TRAIN)
+    assert (targets[is_image] == no).all()
+    assert torch.equal(targets[~is_image], encoded[~is_image])
+    brain._prepared = None
+    _, targets, _ = brain.prepare_batch(batch, sb.Stage.VALID)
+    assert torch.equal(targets, encoded)
+
+
 def test_the_model_folder_classifies_and_exports_audio(trained, image_data):
     output, _ = trained
     folder = output / "pretrained"

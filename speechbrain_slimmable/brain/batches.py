@@ -112,13 +112,10 @@ class BatchPreparationMixin:
         image_rows = is_image.nonzero().squeeze(1)
         wav_rows = (~is_image).nonzero().squeeze(1)
         training = stage == sb.Stage.TRAIN
-        if training and (
-            self.teacher is not None
-            or getattr(self.hparams, "mixup", None) is not None
-        ):
+        if training and getattr(self.hparams, "mixup", None) is not None:
             raise ValueError(
-                "mixup and teacher_source need waveforms: train without "
-                "them when the training set holds spectrogram images"
+                "mixup needs waveforms: train without it when the training "
+                "set holds spectrogram images"
             )
         parts = []
         if len(wav_rows):

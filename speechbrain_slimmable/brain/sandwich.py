@@ -296,8 +296,11 @@ class SandwichBrain(
         widths = self.training_widths()
         teacher = None
         if self.teacher is not None:
-            wavs = self.prepare_batch(batch, sb.Stage.TRAIN)[2]
-            teacher = self.teacher(wavs)
+            features, _, wavs = self.prepare_batch(batch, sb.Stage.TRAIN)
+            if getattr(batch, "is_image", None) is not None:
+                teacher = self.teacher.of_features(features)
+            else:
+                teacher = self.teacher(wavs)
         distill = self.hparam("distillation", False)
         if self.same_draws is None:
             found = [*vars(self.hparams).values(), *self.modules.values()]
@@ -366,6 +369,11 @@ class SandwichBrain(
             self.teacher = ExternalTeacher(
                 source, self.hparams.label_encoder, device=self.device
             )
+            if getattr(self.hparams, "image_features", None) is not None:
+                self.teacher.check_front_end(
+                    self.modules.compute_features,
+                    self.hparam("sample_rate", 16000),
+                )
 
     def on_fit_batch_end(self, batch, outputs, loss, should_step):
         """Step ``lr_scheduler`` (if any) after each optimizer step."""

@@ -24,7 +24,9 @@ class ExternalTeacher:
     """Log-probabilities of trained model folders, in the student's order.
 
     Each teacher runs its own front end on the (augmented) waveforms, at its
-    widest width, in eval mode and without gradients. Several folders make
+    widest width, in eval mode and without gradients; on spectrogram images,
+    which have no waveform, it scores the student's features instead
+    (:meth:`of_features`). Several folders make
     an ensemble: its output is the log of the mean of their probabilities.
 
     Arguments
@@ -107,6 +109,45 @@ class ExternalTeacher:
             [
                 F.log_softmax(model(compute_features(wavs))[:, order], dim=-1)
                 for compute_features, model, order in self.members
+            ]
+        )
+        return log_probs.logsumexp(0) - math.log(len(self.members))
+
+    def check_front_end(self, compute_features, sample_rate=16000):
+        """Fail unless every teacher computes the features
+        ``compute_features`` does (on one second of noise): only then can
+        it score the student's features (:meth:`of_features`)."""
+        probe = (
+            torch.rand(
+                1, sample_rate, generator=torch.Generator().manual_seed(0)
+            )
+            - 0.5
+        )
+        probe = probe.to(self.members[0][2].device)
+        with torch.no_grad():
+            ours = compute_features(probe)
+            for theirs, _, _ in self.members:
+                features = theirs(probe)
+                if features.shape != ours.shape or not torch.allclose(
+                    features, ours, atol=1e-4
+                ):
+                    raise ValueError(
+                        "teacher_source computes other features than the "
+                        "recipe: with spectrogram images the teacher scores "
+                        "the recipe's features, so it needs the same front "
+                        "end (e.g. a model of the same spectrogram recipe)"
+                    )
+
+    @torch.no_grad()
+    def of_features(self, features):
+        """Log-probabilities ``(batch, n_classes)`` of the teachers' models
+        fed the student's ``features`` (``(batch, time, feats)``, from the
+        same front end: see :meth:`check_front_end`), for batches whose
+        clips have no waveform (spectrogram images)."""
+        log_probs = torch.stack(
+            [
+                F.log_softmax(model(features)[:, order], dim=-1)
+                for _, model, order in self.members
             ]
         )
         return log_probs.logsumexp(0) - math.log(len(self.members))

@@ -19,6 +19,7 @@ from PIL import Image
 
 from benchmarks.front_end import centred, wav_of
 from conftest import REPO, load_recipe_module
+from speechbrain_slimmable.brain.teacher import ExternalTeacher
 from speechbrain_slimmable.dataio.folders import speaker_of
 from speechbrain_slimmable.dataio.spectrograms import decode_image
 from speechbrain_slimmable.dataio.synthetic import (
@@ -185,6 +186,38 @@ def test_edge_negatives_relabel_training_images_only(image_data, tmp_path):
     brain._prepared = None
     _, targets, _ = brain.prepare_batch(batch, sb.Stage.VALID)
     assert torch.equal(targets, encoded)
+
+
+def test_a_teacher_of_the_same_front_end_scores_the_recipes_features(
+    trained, image_data, tmp_path, tiny_model_folder, tiny_label_encoder
+):
+    output, _ = trained
+    folder = output / "pretrained"
+    classifier = SlimmableKWSClassifier.from_hparams(source=folder)
+    encoder = classifier.hparams.label_encoder
+    teacher = ExternalTeacher(str(folder), encoder)
+    compute_features = classifier.mods.compute_features
+    teacher.check_front_end(compute_features)
+    wavs = torch.rand(3, RATE, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        features = compute_features(wavs - 0.5)
+    assert torch.allclose(
+        teacher.of_features(features), teacher(wavs - 0.5), atol=1e-5
+    )
+    # A teacher of another front end (SpeechBrain's Fbank) is refused.
+    other = ExternalTeacher(str(tiny_model_folder), tiny_label_encoder)
+    with pytest.raises(ValueError, match="same front end"):
+        other.check_front_end(compute_features)
+    # And a run on the images and WAVs learns from the teacher.
+    rows = load_recipe_module("train").main(
+        recipe_args(
+            tmp_path,
+            image_data,
+            "--number_of_epochs=1",
+            f"--teacher_source={folder}",
+        )
+    )
+    assert [row["width"] for row in rows] == [1.0, 0.75, 0.5, 0.25]
 
 
 def test_the_model_folder_classifies_and_exports_audio(trained, image_data):

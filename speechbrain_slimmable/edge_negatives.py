@@ -1,9 +1,8 @@
 """Training negatives cut from keywords: the word at the window's edge.
 
 In a stream, the windows just before and after a keyword hold only its start
-or its end. A model trained on whole words hears another keyword in many of
-them (the end of "stop" as "up"), and a detector smoothing its windows
-fires on those. :class:`EdgeNegatives` turns a share of the keyword clips of
+or its end. A model trained on whole words may hear another keyword in
+them, and a detector smoothing its windows then fires on those. :class:`EdgeNegatives` turns a share of the keyword clips of
 a training batch into such windows, in the log-mel domain: each clip is
 moved so that its word's energy centre lies within ``edge_frames`` of the
 first or the last frame (about half of the word is left), and is labelled

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from benchmarks.clips import main
 
 
@@ -26,6 +28,7 @@ def write_run(folder, seed, accuracies):
 
 
 def test_the_plot_and_the_table_come_from_the_same_runs(tmp_path, capsys):
+    pytest.importorskip("matplotlib")  # the [plot] extra
     runs = [
         f"supernet={write_run(tmp_path / f's{seed}', seed, {1.0: 96 + seed, 0.5: 94.0})}"
         for seed in (1, 2)

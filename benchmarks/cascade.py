@@ -36,13 +36,14 @@ training speakers only::
 
 ``--write`` puts the thresholds and the cascade (widths, gate, threshold)
 into the model folder's ``hyperparams.yaml``, where ``detect`` reads them.
-Writes ``benchmarks/NAME_results.json`` and ``benchmarks/NAME_det.png``.
+Writes ``benchmarks/NAME_results.json`` and ``benchmarks/NAME_det.png``
+(``--results_folder DIR``: into DIR, e.g. ``results/ablations`` for a
+tried change).
 
 Authors
  * speechbrain-slimmable developers 2026
 """
 
-import json
 import os
 import tempfile
 
@@ -52,9 +53,9 @@ import torch
 from benchmarks.detection import (
     SNR_BANDS,
     check_requirements,
-    plot,
     real_time_factor,
     snr_lines,
+    write_results,
 )
 from benchmarks.detection_settings import (
     DECODER_CHANGES,
@@ -68,7 +69,9 @@ from benchmarks.detection_settings import (
 )
 from benchmarks.options import (
     add_data_options,
+    add_results_options,
     relative,
+    results_flags,
     table_parser,
     write_table,
 )
@@ -152,7 +155,7 @@ def main(argv=None):
     parser.add_argument("--valid_passes", type=int, default=2)
     add_settings_options(parser, 12.0)
     parser.add_argument("--rtf_seconds", type=float, default=120.0)
-    parser.add_argument("--name", default="cascade")
+    add_results_options(parser, "cascade")
     parser.add_argument(
         "--write",
         nargs="?",
@@ -315,16 +318,9 @@ def main(argv=None):
         f"{args.gap[0]:g} {args.gap[1]:g} --test_passes {args.test_passes} "
         f"--valid_passes {args.valid_passes} --target_fa {args.target_fa:g} "
         f"--cascade {args.cascade} --tolerance {args.tolerance:g} "
-        f"--rtf_seconds {args.rtf_seconds:g} --name {args.name}"
+        f"--rtf_seconds {args.rtf_seconds:g}{results_flags(args)}"
         + ("" if args.write is None else f" --write {args.write}".rstrip())
     )
-    with tempfile.TemporaryDirectory() as tmp:  # all or nothing
-        plot({str(k): v for k, v in curves.items()}, os.path.join(tmp, "d.png"))
-        os.replace(
-            os.path.join(tmp, "d.png"),
-            os.path.join(os.path.dirname(__file__), f"{args.name}_det.png"),
-        )
-    write_table(table, args.out)
     summary = {
         "command": command,
         "hours": hours,
@@ -335,10 +331,8 @@ def main(argv=None):
         "decoder_changes": changes,
         "det": {str(k): v for k, v in curves.items()},
     }
-    path = os.path.join(os.path.dirname(__file__), f"{args.name}_results.json")
-    with open(path, "w") as stream:
-        json.dump(summary, stream, indent=1)
-        stream.write("\n")
+    write_results(args, summary, {str(k): v for k, v in curves.items()})
+    write_table(table, args.out)
     if args.write is not None:
         write_settings(
             args.write or args.source,

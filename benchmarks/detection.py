@@ -36,7 +36,8 @@ choose a published model's thresholds with ``thresholds``).
 
 Writes ``benchmarks/detection_results.json`` and
 ``benchmarks/detection_det.png`` (``--name NAME``: ``NAME_results.json``
-and ``NAME_det.png``) only when every step succeeded, and with
+and ``NAME_det.png``; ``--results_folder DIR``: into DIR) only when every
+step succeeded, and with
 ``--write_threshold`` the thresholds into the model folder's
 ``hyperparams.yaml``.
 
@@ -55,7 +56,9 @@ import torch
 
 from benchmarks.options import (
     add_data_options,
+    add_results_options,
     relative,
+    results_flags,
     table_parser,
     write_table,
 )
@@ -88,7 +91,6 @@ from speechbrain_slimmable.inference.streaming.sliding_windows import (
     detect_chunks,
 )
 
-HERE = Path(__file__).resolve().parent
 REQUIRED = ("matplotlib", "onnx", "onnxruntime", "onnxscript")
 SNR_BANDS = [0, 5, 10, 15, 20]  # dB, over build_streams' default range
 
@@ -149,6 +151,22 @@ def plot(curves, path):
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     pyplot.close(figure)
+
+
+def write_results(args, summary, curves):
+    """Write ``summary`` and the DET ``curves`` (see :func:`plot`) as
+    ``NAME_results.json`` and ``NAME_det.png`` in ``args.results_folder``
+    (see :func:`benchmarks.options.add_results_options`)."""
+    folder = Path(args.results_folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:  # all or nothing
+        plot(curves, os.path.join(tmp, "det.png"))
+        os.replace(
+            os.path.join(tmp, "det.png"), folder / f"{args.name}_det.png"
+        )
+    with open(folder / f"{args.name}_results.json", "w") as stream:
+        json.dump(summary, stream, indent=1)
+        stream.write("\n")
 
 
 def snr_lines(rows, first_column):
@@ -244,11 +262,7 @@ def main(argv=None):
     parser.add_argument("--valid_passes", type=int, default=2)
     parser.add_argument("--target_fa", type=float, default=10.0)
     parser.add_argument("--rtf_seconds", type=float, default=120.0)
-    parser.add_argument(
-        "--name",
-        default="detection",
-        help="writes benchmarks/NAME_results.json and benchmarks/NAME_det.png",
-    )
+    add_results_options(parser, "detection")
     parser.add_argument(
         "--score_every",
         type=float,
@@ -386,7 +400,7 @@ def main(argv=None):
         f"{args.data_seed} --test_passes {args.test_passes} "
         f"--valid_passes {args.valid_passes} --target_fa {args.target_fa} "
         f"--rtf_seconds {args.rtf_seconds:g} --score_every {args.score_every:g}"
-        + ("" if args.name == "detection" else f" --name {args.name}")
+        + results_flags(args)
         + (
             ""
             if args.write_threshold is None
@@ -399,13 +413,8 @@ def main(argv=None):
         "rows": rows,
         "det": {str(w): c for w, c in curves.items()},
     }
-    with tempfile.TemporaryDirectory() as tmp:  # all or nothing
-        plot(curves, os.path.join(tmp, "det.png"))
-        os.replace(os.path.join(tmp, "det.png"), HERE / f"{args.name}_det.png")
+    write_results(args, summary, curves)
     write_table(table, args.out)
-    with open(HERE / f"{args.name}_results.json", "w") as stream:
-        json.dump(summary, stream, indent=1)
-        stream.write("\n")
     if args.write_threshold is not None:
         folder = args.write_threshold or args.source
         write_detection_threshold(folder, thresholds)

@@ -48,6 +48,42 @@ def table_parser(name, description):
     return parser
 
 
+def add_results_options(parser, name):
+    """``--name NAME`` and ``--results_folder DIR`` of a table that writes
+    ``DIR/NAME_results.json`` and ``DIR/NAME_det.png`` (by default into
+    ``benchmarks/``, where the published results are; a tried change can
+    write elsewhere, e.g. ``results/ablations``).
+
+    Example
+    -------
+    >>> parser = argparse.ArgumentParser()
+    >>> add_results_options(parser, "cascade")
+    >>> args = parser.parse_args(["--results_folder", "results/ablations"])
+    >>> args.name, str(args.results_folder)
+    ('cascade', 'results/ablations')
+    """
+    parser.add_argument(
+        "--name",
+        default=name,
+        help="writes NAME_results.json and NAME_det.png",
+    )
+    parser.add_argument(
+        "--results_folder",
+        type=Path,
+        default=Path(__file__).resolve().parent,
+        help="where NAME_results.json and NAME_det.png go (default: "
+        "benchmarks/)",
+    )
+
+
+def results_flags(args):
+    """The ``--name`` and ``--results_folder`` of a recorded command."""
+    flags = f" --name {args.name}"
+    if args.results_folder != Path(__file__).resolve().parent:
+        flags += f" --results_folder {relative(args.results_folder)}"
+    return flags
+
+
 def runs_parser(name, description):
     """:func:`table_parser` with ``--runs RECIPE=FOLDER ...``.
 

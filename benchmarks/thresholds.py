@@ -2,7 +2,7 @@
 
 On ``--valid_passes`` passes of the valid streams (see
 :mod:`benchmarks.stream_data`), the rules of the ``cascade`` table
-(:func:`benchmarks.cascade.choose_settings`) on the model that ``detect``
+(:func:`benchmarks.detection_settings.choose_settings`) on the model that ``detect``
 will run (e.g. a published model, trained on the training and test speakers
 but never the valid ones), so that none of its widths inherits the false
 alarm rate of another training run: the decoder's decision, the gate of the

@@ -93,7 +93,10 @@ from speechbrain_slimmable.inference.streaming.cascade import (
     parse_cascade,
     passes_gate,
 )
-from speechbrain_slimmable.inference.streaming.events import NEVER_REPORTED
+from speechbrain_slimmable.inference.streaming.events import (
+    NEVER_REPORTED,
+    keyword_mask,
+)
 
 SCORE_EVERY = 0.5  # seconds of audio scored at once, the second timing
 
@@ -181,7 +184,7 @@ def main(argv=None):
             classifier, streams, rate, window
         )
         print(f"{split}: {hours[split]:.2f} h of streams scored", flush=True)
-    keywords = [label not in NEVER_REPORTED for label in labels]
+    keywords = keyword_mask(labels)
     settings = choose_settings(
         post["valid"],
         truths["valid"],

@@ -22,7 +22,7 @@ from speechbrain_slimmable.inference.evaluation.detection_metrics import (
     frr_at,
 )
 from speechbrain_slimmable.inference.streaming.cascade import cascade_rows
-from speechbrain_slimmable.inference.streaming.events import NEVER_REPORTED
+from speechbrain_slimmable.inference.streaming.events import keyword_mask
 from speechbrain_slimmable.inference.streaming.folder_settings import (
     write_detection_cascade,
     write_detection_decision,
@@ -53,7 +53,7 @@ def choose_gate(
     """The highest gate whose cascade misses at most ``tolerance`` (a
     fraction of the keywords) more than the wide width alone at each of
     :data:`POINTS` (else the lowest gate)."""
-    keywords = [label not in NEVER_REPORTED for label in labels]
+    keywords = keyword_mask(labels)
     goal = frr_points(det_curve(wide, truths, hours, labels, **decoding))
     for gate in sorted(gates, reverse=True):
         rows = [
@@ -112,7 +112,7 @@ def choose_settings(valid, truths, hours, labels, cascade, args, decoding):
         args.tolerance / 100,
         **decoding,
     )
-    keywords = [label not in NEVER_REPORTED for label in labels]
+    keywords = keyword_mask(labels)
     detectors = {
         **valid,
         "cascade": [

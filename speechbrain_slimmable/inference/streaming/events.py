@@ -18,6 +18,17 @@ DEFAULT_SMOOTHING = 9  # windows; chosen on valid streams (benchmarks streams)
 DECISIONS = ("posterior", "margin")
 
 
+def keyword_mask(labels):
+    """Which of ``labels`` are keywords: all but :data:`NEVER_REPORTED`.
+
+    Example
+    -------
+    >>> keyword_mask(["yes", "_unknown_", "no", "_silence_"])
+    [True, False, True, False]
+    """
+    return [label not in NEVER_REPORTED for label in labels]
+
+
 class Event(collections.namedtuple("Event", "label start end score")):
     """A detected keyword: label, start and end (seconds), smoothed score."""
 
@@ -130,9 +141,7 @@ class EventDecoder:
         self.hop = hop
         self.lookahead = lookahead
         self.refractory = refractory
-        self.keywords = numpy.array(
-            [label not in NEVER_REPORTED for label in self.labels]
-        )
+        self.keywords = numpy.array(keyword_mask(self.labels))
         # Classes never reported never cross (inf) and never re-arm (-1).
         self.thresholds = numpy.where(
             self.keywords, _thresholds(self.labels, threshold), numpy.inf

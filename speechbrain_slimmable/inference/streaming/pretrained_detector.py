@@ -21,8 +21,8 @@ from speechbrain_slimmable.inference.streaming.cascade import (
     parse_cascade,
 )
 from speechbrain_slimmable.inference.streaming.events import (
-    NEVER_REPORTED,
     EventDecoder,
+    keyword_mask,
 )
 from speechbrain_slimmable.inference.streaming.folder_settings import (
     CASCADE_KEY,
@@ -225,10 +225,7 @@ def cascade_scorer(classifier, narrow, wide, gate, onnx=None):
                 "the two ONNX files of a cascade must both take waveforms "
                 "or both take features"
             )
-    keywords = [
-        label not in NEVER_REPORTED for label in class_labels(classifier)
-    ]
-    return CascadeScorer(*scorers, gate, keywords)
+    return CascadeScorer(*scorers, gate, keyword_mask(class_labels(classifier)))
 
 
 def class_labels(classifier):

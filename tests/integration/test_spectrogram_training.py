@@ -27,11 +27,15 @@ from speechbrain_slimmable.dataio.synthetic import (
     make_synthetic_kws,
 )
 from speechbrain_slimmable.inference import SlimmableKWSClassifier
+from speechbrain_slimmable.inference.streaming.shared_frames import (
+    shared_features,
+)
 from speechbrain_slimmable.lobes.features import (
     SpectrogramImageFbank,
     log_mel_from_pixels,
     pixels_from_log_mel,
 )
+from speechbrain_slimmable.pcen import LogMelPCEN
 
 YAML = REPO / "recipes" / "GSC" / "hparams" / "tcresnet_spectrograms.yaml"
 RATE = 16000
@@ -280,3 +284,25 @@ def test_the_front_end_reproduces_the_real_images(real_data):
         correlations.append(float(torch.corrcoef(pair)[0, 1]))
     assert len(correlations) >= 40
     assert np.median(correlations) > 0.98
+
+
+def test_a_pcen_front_end_trains_and_its_folder_exports_and_detects(
+    image_data, tmp_path
+):
+    train = load_recipe_module("train")
+    args = ["--number_of_epochs=1", "--compression=pcen"]
+    train.main(recipe_args(tmp_path, image_data, *args))
+    classifier = SlimmableKWSClassifier.from_hparams(
+        source=tmp_path / "pretrained"
+    )
+    assert isinstance(classifier.mods.compute_features[1], LogMelPCEN)
+    report = classifier.export_onnx(tmp_path / "model.onnx", 0.25)
+    assert report["max_abs_diff"] < 1e-3
+    # Windows of a stream get the features of the front end on each alone:
+    # PCEN runs per window, after the shared filterbank frames.
+    span = 0.1 * torch.randn(RATE + 4 * 1600, generator=torch.Generator())
+    shared = shared_features(classifier.mods.compute_features, RATE, 1600)
+    with torch.no_grad():
+        windows = shared(span, 5)
+        alone = classifier.mods.compute_features(span.unfold(0, RATE, 1600))
+    assert torch.allclose(windows, alone, atol=1e-4)
